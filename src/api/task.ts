@@ -1,0 +1,254 @@
+/**
+ * Tasks: functions whose calls become lazy expressions.
+ */
+import { TaskExpression } from "../expressions/expression.ts";
+import { HASH, hashParts, hashValue } from "../values/hash.ts";
+import { ENCODE, registerDecoder, type Wire } from "../values/serialize.ts";
+import type { CallOptions, CallTaskOptions, TaskOptions } from "./options.ts";
+import { callerModulePath, parameterNames } from "./source.ts";
+import type { LazyArgs, Resolved } from "./types.ts";
+import { warn } from "./warnings.ts";
+
+/** Any function a task can wrap. */
+export type TaskFunction = (...args: any[]) => unknown;
+
+/**
+ * A task: call it to get a lazy {@link TaskExpression}; the scheduler runs the function.
+ *
+ * @typeParam A - the function's parameter types (each argument may also be an expression).
+ * @typeParam R - the function's result with promises awaited and expressions unwrapped.
+ */
+export interface Task<A extends readonly unknown[] = any[], R = unknown> {
+  (...args: LazyArgs<A>): TaskExpression<R>;
+  /** The task's name (without namespace). */
+  readonly name: string;
+  /** Dot-separated namespace, or `""`. */
+  readonly namespace: string;
+  /** `namespace.name`, or `name` when there is no namespace. */
+  readonly fullname: string;
+  /** The wrapped function. */
+  readonly func: TaskFunction;
+  /** Options given at definition. */
+  readonly taskOptions: Readonly<TaskOptions>;
+  /** Source text hashed into the task hash (unless `version` is set). */
+  readonly source: string;
+  /** Hash of fullname, source (or version) and `hashIncludes`. */
+  readonly hash: string;
+  /** The module file that defined the task (workers import it to find the task). */
+  readonly modulePath: string | undefined;
+  /** Parameter names, in order. */
+  readonly paramNames: readonly string[];
+  /** The same task with options overridden for the calls made through the result. */
+  options(options: CallTaskOptions): Task<A, R>;
+  /** Like `options`, but the options also apply to every call beneath these calls. */
+  exportOptions(options: CallTaskOptions): Task<A, R>;
+}
+
+/** Internal state of a task, shared by its option-overriding variants. */
+class TaskCore {
+  #hash: string | undefined;
+  readonly paramNames: readonly string[];
+
+  constructor(
+    readonly name: string,
+    readonly namespace: string,
+    readonly func: TaskFunction,
+    readonly taskOptions: Readonly<TaskOptions>,
+    readonly modulePath: string | undefined,
+  ) {
+    this.paramNames = parameterNames(func);
+  }
+
+  get fullname(): string {
+    return this.namespace ? `${this.namespace}.${this.name}` : this.name;
+  }
+
+  get source(): string {
+    return this.func.toString();
+  }
+
+  get hash(): string {
+    if (this.#hash === undefined) {
+      const { version, hashIncludes } = this.taskOptions;
+      this.#hash = hashParts([
+        "Task",
+        this.fullname,
+        version !== undefined ? `version:${version}` : `source:${this.source}`,
+        hashIncludes ? hashValue(hashIncludes, `hashIncludes of task "${this.fullname}"`) : "",
+      ]);
+    }
+    return this.#hash;
+  }
+}
+
+const CORE = Symbol("redun.taskCore");
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NAMESPACE_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+const registry = new Map<string, Task>();
+
+function makeCallable(core: TaskCore, callOptions: CallOptions): Task {
+  const callable = function (...args: unknown[]) {
+    return new TaskExpression(callable as unknown as Task, args, callOptions);
+  } as unknown as Task & { [CORE]: TaskCore; [key: symbol]: unknown };
+  Object.defineProperty(callable, "name", { value: core.name });
+  Object.defineProperty(callable, CORE, { value: core });
+  Object.defineProperty(callable, CALL_OPTIONS, { value: callOptions });
+  Object.setPrototypeOf(callable, TaskPrototype);
+  return callable;
+}
+
+const CALL_OPTIONS = Symbol("redun.callOptions");
+
+/** Methods and getters shared by every task callable. */
+const TaskPrototype: object = Object.create(Function.prototype, {
+  namespace: { get(this: any) { return this[CORE].namespace; } },
+  fullname: { get(this: any) { return this[CORE].fullname; } },
+  func: { get(this: any) { return this[CORE].func; } },
+  taskOptions: { get(this: any) { return this[CORE].taskOptions; } },
+  source: { get(this: any) { return this[CORE].source; } },
+  hash: { get(this: any) { return this[CORE].hash; } },
+  modulePath: { get(this: any) { return this[CORE].modulePath; } },
+  paramNames: { get(this: any) { return this[CORE].paramNames; } },
+  [HASH]: { get(this: any) { return this[CORE].hash; } },
+  options: {
+    value(this: any, options: CallTaskOptions) {
+      const current: CallOptions = this[CALL_OPTIONS];
+      return makeCallable(this[CORE], { ...current, options: { ...current.options, ...options } });
+    },
+  },
+  exportOptions: {
+    value(this: any, options: CallTaskOptions) {
+      const current: CallOptions = this[CALL_OPTIONS];
+      return makeCallable(this[CORE], {
+        ...current,
+        exportOptions: { ...current.exportOptions, ...options },
+      });
+    },
+  },
+  [ENCODE]: {
+    value(this: any) {
+      return { tag: "task", data: { name: this[CORE].fullname, module: this[CORE].modulePath ?? null } as Wire };
+    },
+  },
+  toString: {
+    value(this: any) {
+      return `Task(${this[CORE].fullname})`;
+    },
+  },
+});
+
+/** Whether a value is a task. */
+export function isTask(value: unknown): value is Task {
+  return typeof value === "function" && CORE in value;
+}
+
+/** The call options attached to a task callable by `.options()` / `.exportOptions()`. */
+export function callOptionsOf(t: Task): CallOptions {
+  return (t as any)[CALL_OPTIONS] ?? {};
+}
+
+function defineTask(options: TaskOptions, fn: TaskFunction, namespaceDefault?: string): Task {
+  if (typeof fn !== "function") {
+    throw new TypeError("task(): expected a function (task(fn) or task(options, fn))");
+  }
+  const name = options.name ?? fn.name;
+  if (!name) {
+    throw new TypeError(
+      "task(): the task has no name: use a named function (`task(function add(a, b) {...})`) " +
+        "or give the option `name`",
+    );
+  }
+  if (!NAME_RE.test(name)) {
+    throw new TypeError(`task(): invalid task name "${name}": use letters, digits and _`);
+  }
+  const namespace = options.namespace ?? namespaceDefault ?? "";
+  if (namespace && !NAMESPACE_RE.test(namespace)) {
+    throw new TypeError(`task(): invalid namespace "${namespace}" for task "${name}": use dot-separated words`);
+  }
+  const core = new TaskCore(name, namespace, fn, Object.freeze({ ...options }), callerModulePath());
+  const existing = registry.get(core.fullname);
+  if (existing && existing.source !== core.source) {
+    throw new Error(
+      `task(): two different tasks are named "${core.fullname}"` +
+        (existing.modulePath ? ` (the first is in ${existing.modulePath})` : "") +
+        "; give one a different name or namespace",
+    );
+  }
+  if (!namespace) {
+    warn("namespace", `task "${name}" has no namespace; give it one with namespace("...") or the option namespace`);
+  }
+  const t = makeCallable(core, {});
+  registry.set(core.fullname, t);
+  return t;
+}
+
+/**
+ * Defines a task.
+ *
+ * @example
+ * export const add = task(function add(a: number, b: number) { return a + b; });
+ * export const main = task({ version: "1" }, async function main(x: number) {
+ *   return add(add(x, 1), 2); // an expression: the scheduler evaluates it
+ * });
+ */
+export function task<F extends TaskFunction>(fn: F): Task<Parameters<F>, Resolved<ReturnType<F>>>;
+export function task<F extends TaskFunction>(
+  options: TaskOptions,
+  fn: F,
+): Task<Parameters<F>, Resolved<ReturnType<F>>>;
+export function task(optionsOrFn: TaskOptions | TaskFunction, maybeFn?: TaskFunction): Task {
+  return typeof optionsOrFn === "function" ? defineTask({}, optionsOrFn) : defineTask(optionsOrFn, maybeFn!);
+}
+
+/** The `task` function returned by {@link namespace}. */
+export type NamespacedTask = typeof task;
+
+/**
+ * A `task` function whose tasks get the given namespace.
+ *
+ * @example
+ * const { task } = namespace("acme");
+ */
+export function namespace(name: string): { task: NamespacedTask } {
+  if (!NAMESPACE_RE.test(name)) throw new TypeError(`namespace(): invalid namespace "${name}"`);
+  const namespacedTask = ((optionsOrFn: TaskOptions | TaskFunction, maybeFn?: TaskFunction) =>
+    typeof optionsOrFn === "function"
+      ? defineTask({}, optionsOrFn, name)
+      : defineTask(optionsOrFn, maybeFn!, name)) as NamespacedTask;
+  return { task: namespacedTask };
+}
+
+/** The task registered under a full name in this process, if any. */
+export function getTask(fullname: string): Task | undefined {
+  return registry.get(fullname);
+}
+
+/**
+ * Finds a task by full name, or by short name when that is unambiguous.
+ * @throws Error listing the candidates when the short name is ambiguous.
+ */
+export function findTask(name: string): Task | undefined {
+  const exact = registry.get(name);
+  if (exact) return exact;
+  const matches = [...registry.values()].filter((t) => t.name === name);
+  if (matches.length > 1) {
+    throw new Error(`task name "${name}" is ambiguous: ${matches.map((t) => t.fullname).join(", ")}`);
+  }
+  return matches[0];
+}
+
+/** Every task registered in this process. */
+export function allTasks(): Task[] {
+  return [...registry.values()];
+}
+
+registerDecoder("task", (data: { name: string; module: string | null }) => {
+  const t = registry.get(data.name);
+  if (!t) {
+    throw new Error(
+      `task "${data.name}" is not defined in this process` + (data.module ? ` (it is defined in ${data.module})` : ""),
+    );
+  }
+  return t;
+});

@@ -1,0 +1,120 @@
+/**
+ * Applying schema migrations, one transaction per version, under a lock so that two
+ * processes never migrate the same database at once.
+ */
+import { randomUUID } from "node:crypto";
+import { sql, type Kysely } from "kysely";
+import type { DatabaseHandle } from "./database.ts";
+import { COMPATIBLE_VERSIONS, LATEST_VERSION, MIGRATIONS } from "./migrations/index.ts";
+
+/** A database whose schema this library cannot use as it is. */
+export class SchemaVersionError extends Error {
+  override name = "SchemaVersionError";
+}
+
+/** The schema version of a database (0 for an empty one). */
+export async function schemaVersion(handle: DatabaseHandle): Promise<number> {
+  return readVersion(handle.db as Kysely<any>);
+}
+
+async function readVersion(db: Kysely<any>): Promise<number> {
+  const tables = await db.introspection.getTables();
+  if (!tables.some((t) => t.name === "redun_version")) return 0;
+  const row = await db
+    .selectFrom("redun_version")
+    .select(["version"])
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  return row ? Number(row.version) : 0;
+}
+
+/** Every recorded version change, oldest first. */
+export async function versionHistory(handle: DatabaseHandle): Promise<{ version: number; timestamp: string }[]> {
+  const db = handle.db as Kysely<any>;
+  if (!(await db.introspection.getTables()).some((t) => t.name === "redun_version")) return [];
+  const rows = await db.selectFrom("redun_version").select(["version", "timestamp"]).orderBy("id").execute();
+  return rows.map((r) => ({ version: Number(r.version), timestamp: String(r.timestamp) }));
+}
+
+/**
+ * Migrates the schema to `target` (up or down). Returns the versions passed through.
+ */
+export async function migrateTo(handle: DatabaseHandle, target: number): Promise<number[]> {
+  if (!Number.isInteger(target) || target < 0 || target > LATEST_VERSION) {
+    throw new SchemaVersionError(`Unknown schema version ${target}: versions are 0 to ${LATEST_VERSION}`);
+  }
+  const steps: number[] = [];
+  await handle.db.connection().execute(async (conn) => {
+    const db = conn as Kysely<any>;
+    await lock(db, handle);
+    try {
+      let current = await readVersion(db);
+      while (current !== target) {
+        const up = current < target;
+        const migration = up ? MIGRATIONS.find((m) => m.version === current + 1) : MIGRATIONS.find((m) => m.version === current);
+        if (!migration) throw new SchemaVersionError(`No migration from schema version ${current}`);
+        if (up) await migration.up(db, handle.dialect);
+        else await migration.down(db, handle.dialect);
+        current = up ? migration.version : migration.version - 1;
+        await recordVersion(db, current);
+        steps.push(current);
+      }
+      await sql`COMMIT`.execute(db);
+    } catch (error) {
+      await sql`ROLLBACK`.execute(db).catch(() => {});
+      throw error;
+    }
+  });
+  return steps;
+}
+
+async function lock(db: Kysely<any>, handle: DatabaseHandle): Promise<void> {
+  if (handle.dialect === "sqlite") {
+    await sql`BEGIN IMMEDIATE`.execute(db);
+  } else {
+    await sql`BEGIN`.execute(db);
+    // A fixed key: "redun" as an integer. Held until COMMIT or ROLLBACK.
+    await sql`SELECT pg_advisory_xact_lock(7365735)`.execute(db);
+  }
+}
+
+let versionSequence = 0;
+
+async function recordVersion(db: Kysely<any>, version: number): Promise<void> {
+  await db.schema
+    .createTable("redun_version")
+    .ifNotExists()
+    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("version", "integer", (c) => c.notNull())
+    .addColumn("timestamp", "text", (c) => c.notNull())
+    .execute();
+  const timestamp = new Date().toISOString();
+  // Ids sort in the order versions were recorded, even within one millisecond.
+  const id = `${timestamp}-${String(++versionSequence).padStart(6, "0")}-${randomUUID().slice(0, 8)}`;
+  await db.insertInto("redun_version").values({ id, version, timestamp }).execute();
+}
+
+/**
+ * Makes sure the database can be used: migrates it when `automigrate` is on, otherwise
+ * fails with a message that says which command upgrades it.
+ */
+export async function ensureSchema(handle: DatabaseHandle, automigrate: boolean): Promise<void> {
+  const version = await schemaVersion(handle);
+  if (version > COMPATIBLE_VERSIONS.max) {
+    throw new SchemaVersionError(
+      `The database ${handle.location} is at schema version ${version}, newer than this redun ` +
+        `supports (${COMPATIBLE_VERSIONS.min}-${COMPATIBLE_VERSIONS.max}); upgrade redun`,
+    );
+  }
+  if (version === LATEST_VERSION) return;
+  if (automigrate) {
+    await migrateTo(handle, LATEST_VERSION);
+    return;
+  }
+  if (version >= COMPATIBLE_VERSIONS.min) return;
+  throw new SchemaVersionError(
+    `The database ${handle.location} is at schema version ${version} and needs version ` +
+      `${LATEST_VERSION}; run \`redun db upgrade\` (automigrate is off for this database)`,
+  );
+}

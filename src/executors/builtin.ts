@@ -1,0 +1,3 @@
+/** Registers the executor types that ship with redun (each registers itself on import). */
+import "./local/local.ts";
+import "./alias.ts";

@@ -1,0 +1,80 @@
+/**
+ * The local executor (`type = local`): runs tasks on this machine.
+ *
+ * - `mode = thread` (default): a pool of worker threads. Workers import the module that
+ *   defines each task and run it there; arguments and results cross as serialized values.
+ * - `mode = process`: the same with child processes (full isolation, separate heaps).
+ * - `mode = inline`: on the scheduler's own thread and event loop. For async, I/O-bound
+ *   tasks (HTTP calls, database queries) and tasks whose values cannot be serialized, and
+ *   for tasks defined where a worker cannot import them (a REPL, a test file).
+ *
+ * `start_method` is accepted for compatibility with Python redun; Node has no fork(), so
+ * every method starts a fresh worker that imports the workflow module (like `spawn`).
+ */
+import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
+import { registerExecutorType, type Executor, type JobSpec } from "../executor.ts";
+import { importTaskModules } from "../modules.ts";
+import { runTask } from "../run-task.ts";
+import { WorkerPool } from "./pool.ts";
+import { parseExecutorOptions } from "../options.ts";
+
+/** Options of a local executor. */
+export interface LocalExecutorOptions {
+  mode: "thread" | "process" | "inline";
+  max_workers: number;
+  start_method: "fork" | "spawn" | "forkserver";
+}
+
+/** Runs jobs inline, on worker threads, or on child processes. */
+export class LocalExecutor implements Executor {
+  private pool: WorkerPool | undefined;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly options: LocalExecutorOptions,
+  ) {
+    if (options.mode !== "inline") this.pool = new WorkerPool(options.mode, options.max_workers);
+  }
+
+  async submit(job: JobSpec): Promise<unknown> {
+    if (!this.pool) return this.runInline(job);
+    const { task } = job;
+    if (!task.modulePath) {
+      throw new Error(
+        `task "${task.fullname}" cannot run on executor "${this.name}" (mode ${this.options.mode}): ` +
+          "the module that defines it is unknown; define tasks in a module file, or use mode = inline",
+      );
+    }
+    const args: Wire = job.args.map((arg, i) =>
+      encodeValue(arg, `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`),
+    );
+    const reply = await this.pool.run({ type: "run", task: task.fullname, module: task.modulePath, args });
+    const wire = reply.ok ? reply.result : reply.error;
+    await importTaskModules(wire);
+    const value = decodeValue(wire);
+    if (!reply.ok) throw value;
+    return value;
+  }
+
+  /** Inline jobs still respect max_workers, so a fan-out cannot flood the event loop. */
+  private async runInline(job: JobSpec): Promise<unknown> {
+    if (this.running >= this.options.max_workers) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.running++;
+    try {
+      return await runTask(job.task, job.args);
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.pool?.stop();
+  }
+}
+
+registerExecutorType("local", (name, raw) => new LocalExecutor(name, parseExecutorOptions("local", name, raw) as unknown as LocalExecutorOptions));

@@ -1,0 +1,45 @@
+/**
+ * A pool worker: imports workflow modules on demand and runs tasks by fullname. Runs in a
+ * worker thread or a child process; the transport is the only difference.
+ */
+import { parentPort } from "node:worker_threads";
+import { getTask } from "../../api/task.ts";
+import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
+import { importTaskModules } from "../modules.ts";
+import { runTask } from "../run-task.ts";
+import type { RunMessage, WorkerReply } from "./protocol.ts";
+
+const send: (reply: WorkerReply) => void = parentPort
+  ? (reply) => parentPort!.postMessage(reply)
+  : (reply) => process.send!(reply);
+
+async function handle(message: RunMessage): Promise<void> {
+  try {
+    await importTaskModules(message.args, [message.module]);
+    const task = getTask(message.task);
+    if (!task) {
+      throw new Error(`task "${message.task}" is not defined after importing ${message.module}`);
+    }
+    const args = decodeValue(message.args) as unknown[];
+    const result = await runTask(task, args);
+    send({ type: "done", id: message.id, ok: true, result: encodeValue(result, `result of task "${message.task}"`) });
+  } catch (error) {
+    send({ type: "done", id: message.id, ok: false, error: encodeError(error) });
+  }
+}
+
+function encodeError(error: unknown): Wire {
+  try {
+    return encodeValue(error instanceof Error ? error : new Error(String(error)));
+  } catch {
+    return encodeValue(new Error(String(error)));
+  }
+}
+
+const onMessage = (message: RunMessage) => {
+  if (message?.type === "run") void handle(message);
+};
+if (parentPort) parentPort.on("message", onMessage);
+else process.on("message", onMessage);
+
+send({ type: "ready" });

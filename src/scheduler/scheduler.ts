@@ -1,0 +1,174 @@
+/**
+ * The scheduler: owns the backend, executors and limits, and runs executions.
+ */
+import { randomUUID } from "node:crypto";
+import type { CallTaskOptions } from "../api/options.ts";
+import type { Resolved } from "../api/types.ts";
+import { flushWarnings } from "../api/warnings.ts";
+import { Backend, type BackendOptions } from "../backend/backend.ts";
+import { executorFactory, executorTypes, type Executor, type ExecutorContext } from "../executors/executor.ts";
+import { Execution, DryRunMiss } from "./execution.ts";
+import { LimitPool } from "./limits.ts";
+import { JobStatusTable } from "./status.ts";
+
+/** How to build a scheduler. */
+export interface SchedulerOptions {
+  /** An open backend; otherwise one is opened from `backendOptions` on first use. */
+  backend?: Backend;
+  /** Where provenance goes; default an in-memory SQLite database. */
+  backendOptions?: BackendOptions;
+  /** Executors by name (added to those from configuration). */
+  executors?: Record<string, Executor>;
+  /**
+   * Executor definitions by name, as in `[executors.NAME]` sections: `{ type, ...options }`.
+   */
+  executorConfigs?: Record<string, { type: string; options: Record<string, unknown> }>;
+  /** Named limits, as in `[limits]`. */
+  limits?: Record<string, number>;
+  /** Seconds between job status tables (0 or less: only at the end). Default 20. */
+  jobStatusInterval?: number;
+  /** Warnings to silence (`[scheduler] ignore_warnings`), e.g. `["namespace"]`. */
+  ignoreWarnings?: Iterable<string>;
+  /** The configuration directory, for resolving relative executor paths. */
+  configDir?: string;
+  /** Where the scheduler writes its messages; default standard error. */
+  log?: (text: string) => void;
+}
+
+/** How one run should behave. */
+export interface RunOptions {
+  /** `false` replays nothing from earlier executions (`redun run --no-cache`). */
+  cache?: boolean;
+  /** Look up the cache, run nothing, and report what would run. */
+  dryrun?: boolean;
+  /** The execution's id (default a new UUID). */
+  executionId?: string;
+  /** Recorded as the execution's arguments (e.g. the command line). */
+  description?: string[];
+  /** Options for the root call (`redun run -o key=value`). */
+  options?: CallTaskOptions;
+}
+
+/** Thrown by a dry run: the jobs that would have to run. */
+export class DryRunResult extends Error {
+  override name = "DryRunResult";
+  constructor(readonly wouldRun: string[]) {
+    super(`${wouldRun.length} job(s) would run:\n${wouldRun.map((j) => `  ${j}`).join("\n")}`);
+  }
+}
+
+/**
+ * Runs workflows.
+ *
+ * @example
+ * const scheduler = new Scheduler({ backendOptions: { dbUri: "sqlite:///redun.db", sqlitePath: "redun.db" } });
+ * const result = await scheduler.run(main(10)); // typed as main's result
+ * await scheduler.close();
+ */
+export class Scheduler {
+  private backendPromise: Promise<Backend> | undefined;
+  private readonly executors = new Map<string, Executor>();
+  private readonly limits: LimitPool;
+  private readonly ignoreWarnings: Set<string>;
+  private readonly log: (text: string) => void;
+  private readonly jobStatusInterval: number;
+  /** The status table of the latest run. */
+  status = new JobStatusTable();
+
+  constructor(private readonly options: SchedulerOptions = {}) {
+    this.log = options.log ?? ((text) => process.stderr.write(text));
+    this.limits = new LimitPool(options.limits ?? {});
+    this.ignoreWarnings = new Set(options.ignoreWarnings ?? []);
+    this.jobStatusInterval = options.jobStatusInterval ?? 20;
+    if (options.backend) this.backendPromise = Promise.resolve(options.backend);
+    for (const [name, { type, options: raw }] of Object.entries(options.executorConfigs ?? {})) {
+      this.executors.set(name, this.createExecutor(name, type, raw));
+    }
+    for (const [name, executor] of Object.entries(options.executors ?? {})) this.executors.set(name, executor);
+  }
+
+  /** Adds (or replaces) an executor under a name. */
+  addExecutor(name: string, executor: Executor): void {
+    this.executors.set(name, executor);
+  }
+
+  private createExecutor(name: string, type: string, options: Record<string, unknown>): Executor {
+    const factory = executorFactory(type);
+    if (!factory) {
+      throw new Error(`[executors.${name}]: unknown executor type "${type}" (known: ${executorTypes().join(", ")})`);
+    }
+    const context: ExecutorContext = { getExecutor: (n) => this.getExecutor(n), configDir: this.options.configDir };
+    return factory(name, options, context);
+  }
+
+  /** The executor with this name; `default` is a local thread pool unless configured. */
+  getExecutor(name: string): Executor {
+    let executor = this.executors.get(name);
+    if (!executor && name === "default") {
+      executor = this.createExecutor("default", "local", {});
+      this.executors.set(name, executor);
+    }
+    if (!executor) {
+      throw new Error(`executor "${name}" is not defined: add an [executors.${name}] section to redun.ini`);
+    }
+    return executor;
+  }
+
+  /** The provenance backend (opened on first use). */
+  backend(): Promise<Backend> {
+    return (this.backendPromise ??= Backend.open(this.options.backendOptions));
+  }
+
+  /**
+   * Evaluates an expression (or any value containing expressions) and returns its value.
+   * @throws the task's error when a job fails (after the jobs still running finish);
+   *   {@link DryRunResult} from a dry run that would have to run jobs.
+   */
+  async run<T>(expr: T, options: RunOptions = {}): Promise<Resolved<T>> {
+    flushWarnings(this.ignoreWarnings, this.log);
+    const backend = await this.backend();
+    this.status = new JobStatusTable();
+    const executionId = options.executionId ?? randomUUID();
+    const execution = new Execution(
+      { id: executionId, cache: options.cache ?? true, dryrun: options.dryrun ?? false, rootOptions: options.options ?? {} },
+      {
+        backend,
+        limits: this.limits,
+        status: this.status,
+        getExecutor: (name) => this.getExecutor(name),
+        log: this.log,
+      },
+    );
+    const recordExecution = () =>
+      backend.recordExecution({
+        id: executionId,
+        args: JSON.stringify(options.description ?? []),
+        job_id: execution.rootJobId ?? null,
+        updated_time: new Date().toISOString(),
+      });
+    if (!options.dryrun) recordExecution();
+    const timer =
+      this.jobStatusInterval > 0
+        ? setInterval(() => this.log(this.status.format()), this.jobStatusInterval * 1000)
+        : undefined;
+    timer?.unref();
+    try {
+      const result = await execution.run(expr);
+      return result as Resolved<T>;
+    } catch (error) {
+      if (options.dryrun && error instanceof DryRunMiss) throw new DryRunResult(execution.dryrunMisses);
+      throw error;
+    } finally {
+      clearInterval(timer);
+      if (!options.dryrun) recordExecution();
+      await backend.flush();
+      this.log(this.status.format(options.dryrun ? "Dry run" : "Jobs"));
+    }
+  }
+
+  /** Flushes provenance, stops executors and closes the database. */
+  async close(): Promise<void> {
+    await Promise.all([...this.executors.values()].map((e) => e.stop()));
+    if (this.backendPromise) await (await this.backendPromise).close();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The job status table: per task, how many jobs are pending, running, failed, cached, done.
+ */
+
+/** States counted in the table. */
+export type JobState = "PENDING" | "RUNNING" | "FAILED" | "CACHED" | "DONE";
+
+const COLUMNS: JobState[] = ["PENDING", "RUNNING", "FAILED", "CACHED", "DONE"];
+
+/** Counts job states per task name. */
+export class JobStatusTable {
+  private readonly counts = new Map<string, Record<JobState, number>>();
+
+  /** Moves one job of a task from one state to another (`from` undefined for a new job). */
+  move(task: string, from: JobState | undefined, to: JobState): void {
+    let row = this.counts.get(task);
+    if (!row) {
+      row = { PENDING: 0, RUNNING: 0, FAILED: 0, CACHED: 0, DONE: 0 };
+      this.counts.set(task, row);
+    }
+    if (from) row[from]--;
+    row[to]++;
+  }
+
+  /** The count of one state for one task (for tests and summaries). */
+  count(task: string, state: JobState): number {
+    return this.counts.get(task)?.[state] ?? 0;
+  }
+
+  /** Totals over all tasks. */
+  totals(): Record<JobState, number> {
+    const total: Record<JobState, number> = { PENDING: 0, RUNNING: 0, FAILED: 0, CACHED: 0, DONE: 0 };
+    for (const row of this.counts.values()) for (const s of COLUMNS) total[s] += row[s];
+    return total;
+  }
+
+  /** The table as text, one line per task and a total line. */
+  format(title = "Jobs"): string {
+    const header = ["TASK", ...COLUMNS, "TOTAL"];
+    const rows: string[][] = [];
+    for (const [task, row] of [...this.counts].sort(([a], [b]) => a.localeCompare(b))) {
+      rows.push([task, ...COLUMNS.map((s) => String(row[s])), String(COLUMNS.reduce((n, s) => n + row[s], 0))]);
+    }
+    const total = this.totals();
+    rows.push(["ALL", ...COLUMNS.map((s) => String(total[s])), String(COLUMNS.reduce((n, s) => n + total[s], 0))]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+    return [`[redun] ${title}:`, "[redun]   " + line(header), ...rows.map((r) => "[redun]   " + line(r))].join("\n") + "\n";
+  }
+}
