@@ -6,6 +6,7 @@
  */
 import type { Kysely, Transaction } from "kysely";
 import { openDatabase, type DatabaseHandle } from "./database.ts";
+import { BatchLoader } from "./batch-loader.ts";
 import { ensureSchema } from "./migrate.ts";
 import type { Database, JobTable } from "./schema.ts";
 import { deserializeValue, serializeValue } from "../values/serialize.ts";
@@ -87,16 +88,21 @@ export class Backend {
 
   // ---- reads -------------------------------------------------------------------------
 
-  /** The recorded single reduction for an eval hash. */
-  async getEvaluation(evalHash: string): Promise<CachedEvaluation | undefined> {
-    const row = await this.db
+  private readonly evaluations = new BatchLoader<CachedEvaluation>(async (evalHashes) => {
+    const rows = await this.db
       .selectFrom("evaluation")
       .innerJoin("value", "value.value_hash", "evaluation.value_hash")
-      .select(["evaluation.value_hash", "value.value", "value.format"])
-      .where("evaluation.eval_hash", "=", evalHash)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return { valueHash: row.value_hash, value: this.decodeStored(row.value, row.format) };
+      .select(["evaluation.eval_hash", "evaluation.value_hash", "value.value", "value.format"])
+      .where("evaluation.eval_hash", "in", evalHashes)
+      .execute();
+    return new Map(
+      rows.map((row) => [row.eval_hash, { valueHash: row.value_hash, value: this.decodeStored(row.value, row.format) }]),
+    );
+  });
+
+  /** The recorded single reduction for an eval hash (lookups of one tick are batched). */
+  getEvaluation(evalHash: string): Promise<CachedEvaluation | undefined> {
+    return this.evaluations.load(evalHash);
   }
 
   /** The newest finished call for an eval hash, with its final value. */

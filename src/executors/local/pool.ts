@@ -1,6 +1,10 @@
 /**
- * A pool of workers (threads or child processes) that run one job each at a time. Workers
- * start lazily, at most a few at once, and only while jobs are waiting for one.
+ * A pool of workers (threads or child processes), each running one job at a time.
+ *
+ * Growth is adaptive: up to one worker per CPU start as soon as jobs wait; more (up to
+ * `max_workers`) start only while every worker is tied up by a job that has run for a
+ * while, which is when more workers help (I/O-bound or sleeping tasks). A fan-out of tiny
+ * tasks so stays on a few workers instead of paying for twenty.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
@@ -9,6 +13,15 @@ import { Worker } from "node:worker_threads";
 import type { RunMessage, WorkerReply } from "./protocol.ts";
 
 const BOOTSTRAP = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
+
+/** Jobs this long on average (as the workers measure them) make the pool grow past the CPUs. */
+const LONG_JOB_MS = 10;
+/** How often to look again while jobs wait. */
+const GROWTH_CHECK_MS = 25;
+/** Workers all busy this long with one job each make the pool grow whatever the average. */
+const STUCK_MS = 1000;
+/** Jobs queued on one worker at once when others wait: hides the message round trip. */
+const PIPELINE_DEPTH = 2;
 
 /** A worker as the pool sees it, whatever it runs on. */
 interface Channel {
@@ -19,11 +32,16 @@ interface Channel {
 interface PoolWorker {
   channel: Channel;
   ready: boolean;
-  job: Pending | undefined;
+  /** Jobs sent to the worker, oldest (running) first; it runs them in order. */
+  jobs: Pending[];
+  /** Whether it has finished a job: its first job includes importing the workflow. */
+  warm: boolean;
 }
 
 interface Pending {
   message: Omit<RunMessage, "id">;
+  id?: number;
+  sentAt?: number;
   resolve(reply: WorkerReply & { type: "done" }): void;
   reject(error: Error): void;
 }
@@ -35,8 +53,10 @@ export class WorkerPool {
   private starting = 0;
   private nextId = 1;
   private stopped = false;
-  /** Starting a worker loads TypeScript support and the workflow: not more than the CPUs at once. */
-  private readonly maxStarting = Math.max(1, os.availableParallelism());
+  private growthTimer: NodeJS.Timeout | undefined;
+  private readonly cpus = Math.max(1, os.availableParallelism());
+  /** Moving average of how long jobs take inside the workers. */
+  private averageJobMs = 0;
 
   constructor(
     readonly kind: "thread" | "process",
@@ -53,34 +73,72 @@ export class WorkerPool {
   }
 
   private dispatch(): void {
-    for (const worker of this.workers) {
-      if (this.queue.length === 0) return;
-      if (worker.ready && !worker.job) this.assign(worker, this.queue.shift()!);
+    // Idle workers first, then a second job on busy ones while the backlog is deep.
+    for (const depth of [1, PIPELINE_DEPTH]) {
+      for (const worker of this.workers) {
+        while (this.queue.length > 0 && worker.ready && worker.jobs.length < depth) {
+          if (depth > 1 && this.queue.length <= this.idleCapacity()) break;
+          this.assign(worker, this.queue.shift()!);
+        }
+      }
     }
-    while (
-      this.queue.length > this.starting &&
-      this.workers.size < this.maxWorkers &&
-      this.starting < this.maxStarting
-    ) {
-      this.spawn();
+    while (this.shouldSpawn()) this.spawn();
+    this.watchGrowth();
+  }
+
+  /** Jobs that workers starting now will take. */
+  private idleCapacity(): number {
+    return this.starting;
+  }
+
+  private shouldSpawn(): boolean {
+    const total = this.workers.size;
+    if (this.queue.length <= this.starting || total >= this.maxWorkers || this.starting >= this.cpus) return false;
+    if (total < this.cpus) return true;
+    // Past one worker per CPU, more workers only help when jobs wait on something else
+    // (I/O, sleeps, subprocesses): jobs that are long as the workers themselves measure
+    // them, not merely slow because the CPUs are busy.
+    const now = Date.now();
+    let oldest = Infinity;
+    for (const w of this.workers) {
+      const running = w.jobs[0];
+      if (!w.ready || !w.warm || !running) return false;
+      oldest = Math.min(oldest, now - running.sentAt!);
     }
+    return (this.averageJobMs >= LONG_JOB_MS && oldest >= GROWTH_CHECK_MS) || oldest >= STUCK_MS;
+  }
+
+  /** While jobs wait, look again shortly: running jobs may become "long". */
+  private watchGrowth(): void {
+    if (this.growthTimer || this.queue.length === 0 || this.workers.size >= this.maxWorkers) return;
+    this.growthTimer = setTimeout(() => {
+      this.growthTimer = undefined;
+      if (!this.stopped) this.dispatch();
+    }, GROWTH_CHECK_MS);
+    this.growthTimer.unref();
   }
 
   private assign(worker: PoolWorker, job: Pending): void {
-    worker.job = job;
-    worker.channel.send({ ...job.message, id: this.nextId++ } as RunMessage);
+    job.id = this.nextId++;
+    job.sentAt = Date.now();
+    worker.jobs.push(job);
+    worker.channel.send({ ...job.message, id: job.id } as RunMessage);
   }
 
   private spawn(): void {
     this.starting++;
-    const worker: PoolWorker = { channel: undefined as unknown as Channel, ready: false, job: undefined };
+    const worker: PoolWorker = { channel: undefined as unknown as Channel, ready: false, jobs: [], warm: false };
     const onReply = (reply: WorkerReply) => {
       if (reply.type === "ready") {
         this.starting--;
         worker.ready = true;
       } else {
-        const job = worker.job;
-        worker.job = undefined;
+        const index = worker.jobs.findIndex((j) => j.id === reply.id);
+        const [job] = worker.jobs.splice(index, 1);
+        if (worker.warm) this.averageJobMs = 0.8 * this.averageJobMs + 0.2 * reply.ms;
+        worker.warm = true;
+        // The next queued job starts now on the worker: its clock starts now too.
+        if (worker.jobs[0]) worker.jobs[0].sentAt = Date.now();
         job?.resolve(reply);
       }
       this.dispatch();
@@ -89,8 +147,8 @@ export class WorkerPool {
       if (!this.workers.delete(worker)) return;
       if (!worker.ready) this.starting--;
       const error = new Error(`a ${this.kind} worker ${description}`);
-      if (worker.job) worker.job.reject(error);
-      else if (!worker.ready && !this.stopped) {
+      for (const job of worker.jobs.splice(0)) job.reject(error);
+      if (!worker.ready && !this.stopped) {
         // A worker that cannot even start would fail every job: fail the waiting ones.
         for (const job of this.queue.splice(0)) job.reject(error);
       }
@@ -103,11 +161,12 @@ export class WorkerPool {
   /** Stops every worker; jobs waiting or running are rejected. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.growthTimer);
     const error = new Error("the executor was stopped");
     for (const job of this.queue.splice(0)) job.reject(error);
     const workers = [...this.workers];
     this.workers.clear();
-    for (const w of workers) w.job?.reject(error);
+    for (const w of workers) for (const job of w.jobs.splice(0)) job.reject(error);
     await Promise.all(workers.map((w) => w.channel.terminate()));
   }
 }

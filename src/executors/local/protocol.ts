@@ -16,5 +16,5 @@ export interface RunMessage {
 /** Worker → scheduler. */
 export type WorkerReply =
   | { type: "ready" }
-  | { type: "done"; id: number; ok: true; result: Wire }
-  | { type: "done"; id: number; ok: false; error: Wire };
+  | { type: "done"; id: number; ok: true; result: Wire; ms: number }
+  | { type: "done"; id: number; ok: false; error: Wire; ms: number };

@@ -14,6 +14,8 @@ const send: (reply: WorkerReply) => void = parentPort
   : (reply) => process.send!(reply);
 
 async function handle(message: RunMessage): Promise<void> {
+  const started = performance.now();
+  const ms = () => performance.now() - started;
   try {
     await importTaskModules(message.args, [message.module]);
     const task = getTask(message.task);
@@ -22,9 +24,9 @@ async function handle(message: RunMessage): Promise<void> {
     }
     const args = decodeValue(message.args) as unknown[];
     const result = await runTask(task, args);
-    send({ type: "done", id: message.id, ok: true, result: encodeValue(result, `result of task "${message.task}"`) });
+    send({ type: "done", id: message.id, ok: true, result: encodeValue(result, `result of task "${message.task}"`), ms: ms() });
   } catch (error) {
-    send({ type: "done", id: message.id, ok: false, error: encodeError(error) });
+    send({ type: "done", id: message.id, ok: false, error: encodeError(error), ms: ms() });
   }
 }
 
@@ -36,8 +38,11 @@ function encodeError(error: unknown): Wire {
   }
 }
 
+// One job at a time, in the order sent: the pool may queue a second job here to hide the
+// message round trip, but a worker is still one worker.
+let queue: Promise<void> = Promise.resolve();
 const onMessage = (message: RunMessage) => {
-  if (message?.type === "run") void handle(message);
+  if (message?.type === "run") queue = queue.then(() => handle(message));
 };
 if (parentPort) parentPort.on("message", onMessage);
 else process.on("message", onMessage);
