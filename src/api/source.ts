@@ -17,7 +17,10 @@ export function callerModulePath(): string | undefined {
     const match = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
     if (!match) continue;
     const file = match[1]!.startsWith("file://") ? fileURLToPath(match[1]!) : match[1]!;
-    if (file.startsWith(ENGINE_DIR + path.sep) || file.includes(`${path.sep}node_modules${path.sep}tsx${path.sep}`)) {
+    if (
+      file.startsWith(ENGINE_DIR + path.sep) ||
+      file.includes(`${path.sep}node_modules${path.sep}tsx${path.sep}`)
+    ) {
       continue;
     }
     return file;

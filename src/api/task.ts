@@ -102,15 +102,51 @@ const CALL_OPTIONS = Symbol("redun.callOptions");
 
 /** Methods and getters shared by every task callable. */
 const TaskPrototype: object = Object.create(Function.prototype, {
-  namespace: { get(this: any) { return this[CORE].namespace; } },
-  fullname: { get(this: any) { return this[CORE].fullname; } },
-  func: { get(this: any) { return this[CORE].func; } },
-  taskOptions: { get(this: any) { return this[CORE].taskOptions; } },
-  source: { get(this: any) { return this[CORE].source; } },
-  hash: { get(this: any) { return this[CORE].hash; } },
-  modulePath: { get(this: any) { return this[CORE].modulePath; } },
-  paramNames: { get(this: any) { return this[CORE].paramNames; } },
-  [HASH]: { get(this: any) { return this[CORE].hash; } },
+  namespace: {
+    get(this: any) {
+      return this[CORE].namespace;
+    },
+  },
+  fullname: {
+    get(this: any) {
+      return this[CORE].fullname;
+    },
+  },
+  func: {
+    get(this: any) {
+      return this[CORE].func;
+    },
+  },
+  taskOptions: {
+    get(this: any) {
+      return this[CORE].taskOptions;
+    },
+  },
+  source: {
+    get(this: any) {
+      return this[CORE].source;
+    },
+  },
+  hash: {
+    get(this: any) {
+      return this[CORE].hash;
+    },
+  },
+  modulePath: {
+    get(this: any) {
+      return this[CORE].modulePath;
+    },
+  },
+  paramNames: {
+    get(this: any) {
+      return this[CORE].paramNames;
+    },
+  },
+  [HASH]: {
+    get(this: any) {
+      return this[CORE].hash;
+    },
+  },
   options: {
     value(this: any, options: CallTaskOptions) {
       const current: CallOptions = this[CALL_OPTIONS];
@@ -128,7 +164,10 @@ const TaskPrototype: object = Object.create(Function.prototype, {
   },
   [ENCODE]: {
     value(this: any) {
-      return { tag: "task", data: { name: this[CORE].fullname, module: this[CORE].modulePath ?? null } as Wire };
+      return {
+        tag: "task",
+        data: { name: this[CORE].fullname, module: this[CORE].modulePath ?? null } as Wire,
+      };
     },
   },
   toString: {
@@ -164,7 +203,9 @@ function defineTask(options: TaskOptions, fn: TaskFunction, namespaceDefault?: s
   }
   const namespace = options.namespace ?? namespaceDefault ?? "";
   if (namespace && !NAMESPACE_RE.test(namespace)) {
-    throw new TypeError(`task(): invalid namespace "${namespace}" for task "${name}": use dot-separated words`);
+    throw new TypeError(
+      `task(): invalid namespace "${namespace}" for task "${name}": use dot-separated words`,
+    );
   }
   const core = new TaskCore(name, namespace, fn, Object.freeze({ ...options }), callerModulePath());
   const existing = registry.get(core.fullname);
@@ -176,7 +217,10 @@ function defineTask(options: TaskOptions, fn: TaskFunction, namespaceDefault?: s
     );
   }
   if (!namespace) {
-    warn("namespace", `task "${name}" has no namespace; give it one with namespace("...") or the option namespace`);
+    warn(
+      "namespace",
+      `task "${name}" has no namespace; give it one with namespace("...") or the option namespace`,
+    );
   }
   const t = makeCallable(core, {});
   registry.set(core.fullname, t);
@@ -198,7 +242,9 @@ export function task<F extends TaskFunction>(
   fn: F,
 ): Task<Parameters<F>, Resolved<ReturnType<F>>>;
 export function task(optionsOrFn: TaskOptions | TaskFunction, maybeFn?: TaskFunction): Task {
-  return typeof optionsOrFn === "function" ? defineTask({}, optionsOrFn) : defineTask(optionsOrFn, maybeFn!);
+  return typeof optionsOrFn === "function"
+    ? defineTask({}, optionsOrFn)
+    : defineTask(optionsOrFn, maybeFn!);
 }
 
 /** The `task` function returned by {@link namespace}. */
@@ -233,7 +279,9 @@ export function findTask(name: string): Task | undefined {
   if (exact) return exact;
   const matches = [...registry.values()].filter((t) => t.name === name);
   if (matches.length > 1) {
-    throw new Error(`task name "${name}" is ambiguous: ${matches.map((t) => t.fullname).join(", ")}`);
+    throw new Error(
+      `task name "${name}" is ambiguous: ${matches.map((t) => t.fullname).join(", ")}`,
+    );
   }
   return matches[0];
 }
@@ -247,7 +295,8 @@ registerDecoder("task", (data: { name: string; module: string | null }) => {
   const t = registry.get(data.name);
   if (!t) {
     throw new Error(
-      `task "${data.name}" is not defined in this process` + (data.module ? ` (it is defined in ${data.module})` : ""),
+      `task "${data.name}" is not defined in this process` +
+        (data.module ? ` (it is defined in ${data.module})` : ""),
     );
   }
   return t;

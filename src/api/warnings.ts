@@ -22,7 +22,10 @@ export function warn(kind: WarningKind, message: string): void {
 }
 
 /** Prints and clears pending warnings whose kind is not ignored. */
-export function flushWarnings(ignore: ReadonlySet<string>, write: (line: string) => void = (line) => process.stderr.write(line)): void {
+export function flushWarnings(
+  ignore: ReadonlySet<string>,
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): void {
   for (const w of pending.splice(0)) {
     if (!ignore.has(w.kind)) write(`[redun] warning (${w.kind}): ${w.message}\n`);
   }

@@ -72,7 +72,10 @@ export class Backend {
   /** Opens the database, checking (and by default migrating) its schema. */
   static async open(options: BackendOptions = {}): Promise<Backend> {
     const uri = options.dbUri ?? "sqlite:///:memory:";
-    const handle = await openDatabase(uri, { sqlitePath: options.sqlitePath, ...options.connection });
+    const handle = await openDatabase(uri, {
+      sqlitePath: options.sqlitePath,
+      ...options.connection,
+    });
     try {
       await ensureSchema(handle, options.automigrate ?? handle.dialect === "sqlite");
     } catch (error) {
@@ -96,7 +99,10 @@ export class Backend {
       .where("evaluation.eval_hash", "in", evalHashes)
       .execute();
     return new Map(
-      rows.map((row) => [row.eval_hash, { valueHash: row.value_hash, value: this.decodeStored(row.value, row.format) }]),
+      rows.map((row) => [
+        row.eval_hash,
+        { valueHash: row.value_hash, value: this.decodeStored(row.value, row.format) },
+      ]),
     );
   });
 
@@ -142,14 +148,21 @@ export class Backend {
   }
 
   private decodeStored(bytes: Uint8Array, format: string): unknown {
-    if (format !== VALUE_FORMAT) throw new Error(`Unknown value format "${format}" in the database`);
+    if (format !== VALUE_FORMAT)
+      throw new Error(`Unknown value format "${format}" in the database`);
     return deserializeValue(bytes);
   }
 
   // ---- writes (queued) ---------------------------------------------------------------
 
   /** Records a task's identity and source (once per process). */
-  recordTask(task: { hash: string; name: string; namespace: string; fullname: string; source: string }): void {
+  recordTask(task: {
+    hash: string;
+    name: string;
+    namespace: string;
+    fullname: string;
+    source: string;
+  }): void {
     if (this.writtenTasks.has(task.hash)) return;
     this.writtenTasks.add(task.hash);
     this.queue.task.push({
@@ -176,7 +189,12 @@ export class Backend {
       );
     }
     this.writtenValues.add(valueHash);
-    this.queue.value.push({ value_hash: valueHash, type: valueTypeName(value), format: VALUE_FORMAT, value: bytes });
+    this.queue.value.push({
+      value_hash: valueHash,
+      type: valueTypeName(value),
+      format: VALUE_FORMAT,
+      value: bytes,
+    });
     this.scheduleFlush();
   }
 
@@ -236,9 +254,11 @@ export class Backend {
     this.queue = emptyQueue();
     this.jobs.clear();
     // Flushes run one after another so that rows are committed in the order they were made.
-    this.flushing = this.flushing.then(() => this.write(queue, jobs)).catch((error) => {
-      this.flushError ??= error;
-    });
+    this.flushing = this.flushing
+      .then(() => this.write(queue, jobs))
+      .catch((error) => {
+        this.flushError ??= error;
+      });
     return this.flushing.then(() => {
       if (this.flushError) {
         const error = this.flushError;
@@ -325,7 +345,11 @@ function* chunks<T>(rows: T[]): Generator<T[]> {
   for (let i = 0; i < rows.length; i += CHUNK_ROWS) yield rows.slice(i, i + CHUNK_ROWS);
 }
 
-async function insertIgnoring(trx: Transaction<Database>, table: keyof Database, rows: any[]): Promise<void> {
+async function insertIgnoring(
+  trx: Transaction<Database>,
+  table: keyof Database,
+  rows: any[],
+): Promise<void> {
   for (const chunk of chunks(rows)) {
     await trx
       .insertInto(table)

@@ -10,7 +10,10 @@ const MAX_BATCH = 500;
 
 /** Coalesces `load(key)` calls into batched fetches. */
 export class BatchLoader<V> {
-  private pending = new Map<string, { resolve(v: V | undefined): void; reject(e: unknown): void }[]>();
+  private pending = new Map<
+    string,
+    { resolve(v: V | undefined): void; reject(e: unknown): void }[]
+  >();
   private scheduled = false;
 
   constructor(private readonly fetch: BatchFetch<V>) {}

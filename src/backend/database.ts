@@ -20,7 +20,10 @@ export interface DatabaseHandle {
 }
 
 /** Opens a database for a non-SQLite URI (PostgreSQL registers itself here). */
-export type DatabaseOpener = (uri: string, options: Record<string, unknown>) => Promise<DatabaseHandle>;
+export type DatabaseOpener = (
+  uri: string,
+  options: Record<string, unknown>,
+) => Promise<DatabaseHandle>;
 
 const openers = new Map<string, DatabaseOpener>();
 
@@ -61,7 +64,11 @@ export async function openDatabase(
   if (scheme === "sqlite") {
     return openSqlite(options.sqlitePath ?? uri.slice("sqlite:///".length));
   }
-  const opener = openers.get(scheme) ?? (scheme === "postgres" ? openers.get("postgresql") : undefined);
-  if (!opener) throw new Error(`Unsupported database URI scheme "${scheme}://" (expected sqlite or postgresql)`);
+  const opener =
+    openers.get(scheme) ?? (scheme === "postgres" ? openers.get("postgresql") : undefined);
+  if (!opener)
+    throw new Error(
+      `Unsupported database URI scheme "${scheme}://" (expected sqlite or postgresql)`,
+    );
   return opener(uri, options);
 }

@@ -30,10 +30,16 @@ async function readVersion(db: Kysely<any>): Promise<number> {
 }
 
 /** Every recorded version change, oldest first. */
-export async function versionHistory(handle: DatabaseHandle): Promise<{ version: number; timestamp: string }[]> {
+export async function versionHistory(
+  handle: DatabaseHandle,
+): Promise<{ version: number; timestamp: string }[]> {
   const db = handle.db as Kysely<any>;
   if (!(await db.introspection.getTables()).some((t) => t.name === "redun_version")) return [];
-  const rows = await db.selectFrom("redun_version").select(["version", "timestamp"]).orderBy("id").execute();
+  const rows = await db
+    .selectFrom("redun_version")
+    .select(["version", "timestamp"])
+    .orderBy("id")
+    .execute();
   return rows.map((r) => ({ version: Number(r.version), timestamp: String(r.timestamp) }));
 }
 
@@ -42,7 +48,9 @@ export async function versionHistory(handle: DatabaseHandle): Promise<{ version:
  */
 export async function migrateTo(handle: DatabaseHandle, target: number): Promise<number[]> {
   if (!Number.isInteger(target) || target < 0 || target > LATEST_VERSION) {
-    throw new SchemaVersionError(`Unknown schema version ${target}: versions are 0 to ${LATEST_VERSION}`);
+    throw new SchemaVersionError(
+      `Unknown schema version ${target}: versions are 0 to ${LATEST_VERSION}`,
+    );
   }
   const steps: number[] = [];
   await handle.db.connection().execute(async (conn) => {
@@ -52,7 +60,9 @@ export async function migrateTo(handle: DatabaseHandle, target: number): Promise
       let current = await readVersion(db);
       while (current !== target) {
         const up = current < target;
-        const migration = up ? MIGRATIONS.find((m) => m.version === current + 1) : MIGRATIONS.find((m) => m.version === current);
+        const migration = up
+          ? MIGRATIONS.find((m) => m.version === current + 1)
+          : MIGRATIONS.find((m) => m.version === current);
         if (!migration) throw new SchemaVersionError(`No migration from schema version ${current}`);
         if (up) await migration.up(db, handle.dialect);
         else await migration.down(db, handle.dialect);

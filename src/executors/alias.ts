@@ -2,7 +2,12 @@
  * The alias executor (`type = alias`): a symlink to another executor, resolved when a job
  * is submitted, so it may name executors defined later (or by `setup_scheduler`).
  */
-import { registerExecutorType, type Executor, type ExecutorContext, type JobSpec } from "./executor.ts";
+import {
+  registerExecutorType,
+  type Executor,
+  type ExecutorContext,
+  type JobSpec,
+} from "./executor.ts";
 import { parseExecutorOptions } from "./options.ts";
 
 /** Forwards every job to the executor named by `target`. */

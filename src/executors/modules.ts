@@ -34,7 +34,10 @@ export function taskModules(wire: Wire, into = new Set<string>()): Set<string> {
 }
 
 /** Imports every module that wire data needs before it is decoded. */
-export async function importTaskModules(wire: Wire, extra: (string | undefined)[] = []): Promise<void> {
+export async function importTaskModules(
+  wire: Wire,
+  extra: (string | undefined)[] = [],
+): Promise<void> {
   const modules = taskModules(wire);
   for (const m of extra) if (m) modules.add(m);
   await Promise.all([...modules].map(importModule));

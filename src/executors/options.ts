@@ -1,27 +1,23 @@
 /**
- * Parsing an executor's options (raw `redun.ini` strings or API values) against the schema
- * its type declares, with the defaults of the configuration document.
+ * Parsing an executor's options (raw `redun.ini` strings or values from code) against the
+ * schema its type declares, with the defaults of the configuration document.
  */
+import { warn } from "../api/warnings.ts";
+import { executorSchema } from "../config/executor-options.ts";
+import { parseOptions } from "../config/options.ts";
 
-type Raw = Readonly<Record<string, unknown>>;
-
-// Replaced by the declared schemas in src/config/executor-options.ts (same function name).
-export function parseExecutorOptions(type: string, name: string, raw: Raw): Record<string, unknown> {
-  const where = `[executors.${name}]`;
-  if (type === "local") {
-    const mode = String(raw.mode ?? "thread");
-    if (!["thread", "process", "inline"].includes(mode)) {
-      throw new Error(`${where} mode: expected thread, process or inline, got "${mode}"`);
-    }
-    const maxWorkers = Number(raw.max_workers ?? 20);
-    if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
-      throw new Error(`${where} max_workers: expected a positive integer, got "${raw.max_workers}"`);
-    }
-    return { mode, max_workers: maxWorkers, start_method: String(raw.start_method ?? "fork") };
-  }
-  if (type === "alias") {
-    if (!raw.target) throw new Error(`${where} target: required for type = alias`);
-    return { target: String(raw.target) };
-  }
-  return { ...raw };
+/**
+ * The typed options of executor `name` of type `type`. Unknown keys are reported as
+ * `config` warnings; a missing required option or a malformed value is a ConfigError.
+ */
+export function parseExecutorOptions(
+  type: string,
+  name: string,
+  raw: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const schema = executorSchema(type);
+  if (!schema) return { ...raw };
+  const { values, warnings } = parseOptions(schema, raw, `[executors.${name}]`);
+  for (const w of warnings) warn("config", w);
+  return values;
 }

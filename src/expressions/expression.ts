@@ -5,6 +5,7 @@ import type { Task } from "../api/task.ts";
 import type { CallOptions } from "../api/options.ts";
 import { HASH, hashParts, hashValue } from "../values/hash.ts";
 import { ENCODE, registerDecoder, type Wire } from "../values/serialize.ts";
+import { UnsupportedValueError } from "../values/errors.ts";
 
 const LAZY_HINT =
   "Expressions are lazy: return them from a task (or pass them to other tasks) and the " +
@@ -121,12 +122,20 @@ export class SimpleExpression<T = unknown> extends Expression<T> {
   }
 
   describe(): string {
-    if (this.op === "getitem") return `${describeArg(this.args[0])}[${JSON.stringify(this.args[1])}]`;
+    if (this.op === "getitem")
+      return `${describeArg(this.args[0])}[${JSON.stringify(this.args[1])}]`;
     const [fn, ...rest] = this.args as [Function, ...unknown[]];
     return `apply(${fn.name || "function"}, ${rest.map(describeArg).join(", ")})`;
   }
 
   [ENCODE](encode: (value: unknown, key: string | number) => Wire) {
+    if (this.op === "apply") {
+      throw new UnsupportedValueError(
+        `${this.describe()} holds a plain function, which cannot be sent to another thread, process or ` +
+          "the cache; use a task instead of apply(), or run the task that returns it on an executor with mode = inline",
+        "apply()",
+      );
+    }
     return { tag: "simple", data: { op: this.op, args: encode(this.args, "args") } };
   }
 }
@@ -163,7 +172,11 @@ export class SchedulerExpression<T = unknown> extends Expression<T> {
   }
 
   protected computeHash(): string {
-    return hashParts(["SchedulerExpression", this.op, hashValue(this.args, `arguments of ${this.op}()`)]);
+    return hashParts([
+      "SchedulerExpression",
+      this.op,
+      hashValue(this.args, `arguments of ${this.op}()`),
+    ]);
   }
 
   describe(): string {
@@ -177,10 +190,15 @@ export class SchedulerExpression<T = unknown> extends Expression<T> {
 
 function describeArg(value: unknown): string {
   if (value instanceof Expression) return value.describe();
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 37) + "..." : value);
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 40 ? value.slice(0, 37) + "..." : value);
   if (typeof value === "function") return (value as any).fullname ?? value.name ?? "function";
-  if (Array.isArray(value)) return `[${value.length > 5 ? `${value.length} items` : value.map(describeArg).join(", ")}]`;
-  if (value && typeof value === "object") return Object.getPrototypeOf(value) === Object.prototype ? "{…}" : (value.constructor?.name ?? "object");
+  if (Array.isArray(value))
+    return `[${value.length > 5 ? `${value.length} items` : value.map(describeArg).join(", ")}]`;
+  if (value && typeof value === "object")
+    return Object.getPrototypeOf(value) === Object.prototype
+      ? "{…}"
+      : (value.constructor?.name ?? "object");
   return String(value);
 }
 
@@ -191,8 +209,18 @@ export function isExpression(value: unknown): value is Expression<unknown> {
 
 registerDecoder("call", (data: any, decode) => {
   const task = decode(data.task) as Task;
-  return new TaskExpression(task, decode(data.args) as unknown[], decode(data.options) as CallOptions);
+  return new TaskExpression(
+    task,
+    decode(data.args) as unknown[],
+    decode(data.options) as CallOptions,
+  );
 });
-registerDecoder("simple", (data: any, decode) => new SimpleExpression(data.op, decode(data.args) as unknown[]));
+registerDecoder(
+  "simple",
+  (data: any, decode) => new SimpleExpression(data.op, decode(data.args) as unknown[]),
+);
 registerDecoder("valueexpr", (data: any, decode) => new ValueExpression(decode(data)));
-registerDecoder("schedexpr", (data: any, decode) => new SchedulerExpression(data.op, decode(data.args) as unknown[]));
+registerDecoder(
+  "schedexpr",
+  (data: any, decode) => new SchedulerExpression(data.op, decode(data.args) as unknown[]),
+);

@@ -20,12 +20,18 @@ export function apply<A extends unknown[], R>(
 }
 
 /** Evaluates `pred`; then only `then` if it is truthy, otherwise only `otherwise`. */
-export function cond<T, E>(pred: unknown, then: T, otherwise: E): SchedulerExpression<Resolved<T> | Resolved<E>> {
+export function cond<T, E>(
+  pred: unknown,
+  then: T,
+  otherwise: E,
+): SchedulerExpression<Resolved<T> | Resolved<E>> {
   return new SchedulerExpression("cond", [pred, then, otherwise]);
 }
 
 /** Evaluates the expressions one after another, in order; the result is their values. */
-export function seq<const T extends readonly unknown[]>(exprs: T): SchedulerExpression<Resolved<T>> {
+export function seq<const T extends readonly unknown[]>(
+  exprs: T,
+): SchedulerExpression<Resolved<T>> {
   return new SchedulerExpression("seq", [exprs]);
 }
 
@@ -49,7 +55,9 @@ export function catch_<T, H>(
     const cls = items[i] as ErrorClass;
     const fn = items[i + 1] as Task;
     if (typeof cls !== "function" || typeof fn !== "function") {
-      throw new TypeError("catch_(expr, ErrorClass, handler, ...): expected pairs of an error class and a task");
+      throw new TypeError(
+        "catch_(expr, ErrorClass, handler, ...): expected pairs of an error class and a task",
+      );
     }
     registerErrorClass(cls as new () => Error);
     pairs.push([cls.name, fn]);
@@ -67,15 +75,24 @@ export function map_<A, R>(fn: Task<[A], R>, list: Lazy<readonly A[]>): Schedule
   return new SchedulerExpression("map", [fn, list]);
 }
 
-/** Flattens a list of lists by one level. */
-export function flatten<T>(list: Lazy<readonly (readonly T[])[]>): SchedulerExpression<T[]> {
+/** The element types of a list of lists, one level down. */
+type FlattenOnce<L> = L extends readonly (infer E)[]
+  ? (E extends readonly (infer F)[] ? F : E)[]
+  : never;
+
+/** Flattens a list of lists (which may be, or contain, expressions) by one level. */
+export function flatten<L extends Lazy<readonly unknown[]>>(
+  list: L,
+): SchedulerExpression<FlattenOnce<Resolved<L>>> {
   return new SchedulerExpression("flatten", [list]);
 }
 
 /** Zips lists into a list of tuples, as long as the shortest list. */
 export function zip_<const L extends readonly Lazy<readonly unknown[]>[]>(
   ...lists: L
-): SchedulerExpression<{ [K in keyof L]: Resolved<L[K]> extends readonly (infer E)[] ? E : never }[]> {
+): SchedulerExpression<
+  { [K in keyof L]: Resolved<L[K]> extends readonly (infer E)[] ? E : never }[]
+> {
   return new SchedulerExpression("zip", lists);
 }
 
@@ -100,7 +117,10 @@ export class Delayed<T> {
   }
 }
 
-registerDecoder("delayed", (data: Wire, decode) => new Delayed(decode(data) as Expression<unknown>));
+registerDecoder(
+  "delayed",
+  (data: Wire, decode) => new Delayed(decode(data) as Expression<unknown>),
+);
 
 /** Wraps an expression so that it is not evaluated until `force`d. */
 export function delay<T>(expr: T): SchedulerExpression<Delayed<Resolved<T>>> {

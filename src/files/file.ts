@@ -130,7 +130,8 @@ export class Dir {
 registerType(File, {
   name: "redun.File",
   serialize: (f) => ({ path: f.path, hash: f.hash, mode: f.hashMode }),
-  deserialize: (d: { path: string; hash: string; mode: FileHashMode }) => new File(d.path, { hash: d.hash, hashMode: d.mode }),
+  deserialize: (d: { path: string; hash: string; mode: FileHashMode }) =>
+    new File(d.path, { hash: d.hash, hashMode: d.mode }),
   hash: (f) => f.hash,
   isValid: (f) => f.isValid(),
 });

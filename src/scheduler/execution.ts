@@ -5,7 +5,13 @@
 import type { CallTaskOptions, CacheScope, TaskOptions } from "../api/options.ts";
 import { allTasks, type Task } from "../api/task.ts";
 import type { Backend } from "../backend/backend.ts";
-import { Expression, SchedulerExpression, SimpleExpression, TaskExpression, ValueExpression } from "../expressions/expression.ts";
+import {
+  Expression,
+  SchedulerExpression,
+  SimpleExpression,
+  TaskExpression,
+  ValueExpression,
+} from "../expressions/expression.ts";
 import { Delayed } from "../expressions/helpers.ts";
 import type { Executor } from "../executors/executor.ts";
 import { hashParts, hashValue } from "../values/hash.ts";
@@ -120,12 +126,16 @@ export class Execution {
     if (Array.isArray(value)) return Promise.all(value.map((v) => this.evaluate(v, ctx)));
     if (value instanceof Map) {
       const entries = [...value];
-      return Promise.all(entries.map(async ([k, v]) => [await this.evaluate(k, ctx), await this.evaluate(v, ctx)] as const)).then(
-        (pairs) => new Map(pairs),
-      );
+      return Promise.all(
+        entries.map(
+          async ([k, v]) => [await this.evaluate(k, ctx), await this.evaluate(v, ctx)] as const,
+        ),
+      ).then((pairs) => new Map(pairs));
     }
     const keys = Object.keys(value as object);
-    return Promise.all(keys.map((k) => this.evaluate((value as Record<string, unknown>)[k], ctx))).then((values) => {
+    return Promise.all(
+      keys.map((k) => this.evaluate((value as Record<string, unknown>)[k], ctx)),
+    ).then((values) => {
       const out: Record<string, unknown> = {};
       keys.forEach((k, i) => (out[k] = values[i]));
       return out;
@@ -137,7 +147,10 @@ export class Execution {
     if (expr instanceof ValueExpression) return this.evaluate(expr.value, ctx);
     let promise = this.expressions.get(expr.hash);
     if (!promise) {
-      promise = expr instanceof SimpleExpression ? this.evaluateSimple(expr, ctx) : this.evaluateScheduler(expr as SchedulerExpression, ctx);
+      promise =
+        expr instanceof SimpleExpression
+          ? this.evaluateSimple(expr, ctx)
+          : this.evaluateScheduler(expr as SchedulerExpression, ctx);
       this.expressions.set(expr.hash, promise);
     }
     return promise;
@@ -148,7 +161,9 @@ export class Execution {
       const [target, key] = (await this.evaluate(expr.args, ctx)) as [any, string | number];
       if (target instanceof Map) return target.get(key);
       if (target === null || target === undefined) {
-        throw new TypeError(`Cannot read ${JSON.stringify(key)} of ${target} (in ${expr.describe()})`);
+        throw new TypeError(
+          `Cannot read ${JSON.stringify(key)} of ${target} (in ${expr.describe()})`,
+        );
       }
       return target[key];
     }
@@ -182,7 +197,10 @@ export class Execution {
       case "map": {
         const fn = a[0] as Task;
         const items = (await this.evaluate(a[1], ctx)) as unknown[];
-        return this.evaluate(items.map((item) => fn(item)), ctx);
+        return this.evaluate(
+          items.map((item) => fn(item)),
+          ctx,
+        );
       }
       case "flatten":
         return ((await this.evaluate(a[0], ctx)) as unknown[][]).flat(1);
@@ -219,7 +237,9 @@ export class Execution {
   private async call(expr: TaskExpression, ctx: Context): Promise<CallResult> {
     const task = expr.task;
     const upstream = expr.args.map(() => [] as string[]);
-    const args = (await Promise.all(expr.args.map((arg, i) => this.evaluate(arg, { ...ctx, upstream: upstream[i] })))) as unknown[];
+    const args = (await Promise.all(
+      expr.args.map((arg, i) => this.evaluate(arg, { ...ctx, upstream: upstream[i] })),
+    )) as unknown[];
 
     const options: TaskOptions = {
       ...task.taskOptions,
@@ -229,9 +249,13 @@ export class Execution {
       ...(ctx.job === undefined ? this.options.rootOptions : {}),
     };
     const childExport = { ...ctx.exportOptions, ...expr.callOptions.exportOptions };
-    const argHashes = args.map((arg, i) => hashValue(arg, `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`));
+    const argHashes = args.map((arg, i) =>
+      hashValue(arg, `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`),
+    );
     const configArgs = new Set(options.configArgs ?? []);
-    const evalArgsHash = hashParts(argHashes.filter((_, i) => !configArgs.has(task.paramNames[i] ?? "")));
+    const evalArgsHash = hashParts(
+      argHashes.filter((_, i) => !configArgs.has(task.paramNames[i] ?? "")),
+    );
     const evalHash = hashParts(["eval", task.hash, evalArgsHash]);
     const scope = this.cacheScope(options);
 
@@ -240,7 +264,16 @@ export class Execution {
       if (shared) return shared;
     }
     const job = new Job(task, evalHash, ctx.job, this.options.id);
-    const promise = this.runJob(job, { task, args, argHashes, evalArgsHash, upstream, options, childExport, scope });
+    const promise = this.runJob(job, {
+      task,
+      args,
+      argHashes,
+      evalArgsHash,
+      upstream,
+      options,
+      childExport,
+      scope,
+    });
     if (scope !== "none") this.calls.set(evalHash, promise);
     this.inflight.add(promise);
     void promise.then(
@@ -296,14 +329,25 @@ export class Execution {
         result = await this.execute(job, task, args, options);
         const resultHash = hashValue(result, `result of task "${task.fullname}"`);
         if (this.recording && this.recordable(result, resultHash, task)) {
-          backend.recordEvaluation({ eval_hash: job.evalHash, task_hash: task.hash, args_hash: call.evalArgsHash, value_hash: resultHash });
+          backend.recordEvaluation({
+            eval_hash: job.evalHash,
+            task_hash: task.hash,
+            args_hash: call.evalArgsHash,
+            value_hash: resultHash,
+          });
         }
       }
       const value = await this.evaluate(result, { job, exportOptions: call.childExport });
       const children = await Promise.all(job.children);
       const valueHash = hashValue(value, `result of task "${task.fullname}"`);
       const argsHash = hashParts(call.argHashes);
-      const callHash = hashParts(["call", task.hash, argsHash, valueHash, ...children.map((c) => c.callHash)]);
+      const callHash = hashParts([
+        "call",
+        task.hash,
+        argsHash,
+        valueHash,
+        ...children.map((c) => c.callHash),
+      ]);
       const subtreeTasks = new Set([task.hash]);
       for (const child of children) for (const h of child.subtreeTasks) subtreeTasks.add(h);
       if (this.recording) {
@@ -323,7 +367,11 @@ export class Execution {
    */
   private recordable(result: unknown, resultHash: string, task: Task): boolean {
     try {
-      this.services.backend.recordValue(resultHash, result, `the result of task "${task.fullname}"`);
+      this.services.backend.recordValue(
+        resultHash,
+        result,
+        `the result of task "${task.fullname}"`,
+      );
       return true;
     } catch (error) {
       if (error instanceof UnsupportedValueError && containsExpression(result)) return false;
@@ -332,12 +380,23 @@ export class Execution {
   }
 
   /** The cached result for a job, if any is valid: a single reduction, or (shallow) a final call. */
-  private async lookupCache(job: Job, options: TaskOptions): Promise<{ value: unknown; callHash?: undefined } | CallResult | undefined> {
+  private async lookupCache(
+    job: Job,
+    options: TaskOptions,
+  ): Promise<{ value: unknown; callHash?: undefined } | CallResult | undefined> {
     const { backend } = this.services;
     if (options.checkValid === "shallow") {
       const hit = await backend.getCallByEvalHash(job.evalHash);
-      if (hit && hit.subtreeTaskHashes.every((h) => this.taskHashes().has(h)) && isValueValid(hit.value)) {
-        return { value: hit.value, callHash: hit.callHash, subtreeTasks: new Set(hit.subtreeTaskHashes) };
+      if (
+        hit &&
+        hit.subtreeTaskHashes.every((h) => this.taskHashes().has(h)) &&
+        isValueValid(hit.value)
+      ) {
+        return {
+          value: hit.value,
+          callHash: hit.callHash,
+          subtreeTasks: new Set(hit.subtreeTaskHashes),
+        };
       }
       return undefined;
     }
@@ -356,13 +415,19 @@ export class Execution {
   }
 
   /** Runs the task on its executor, holding its limits, with retries. */
-  private async execute(job: Job, task: Task, args: unknown[], options: TaskOptions): Promise<unknown> {
+  private async execute(
+    job: Job,
+    task: Task,
+    args: unknown[],
+    options: TaskOptions,
+  ): Promise<unknown> {
     const { limits, status, getExecutor } = this.services;
     const amounts = limits.normalize(options.limits, task.fullname);
     const executor = getExecutor(options.executor ?? "default");
     const release = await limits.acquire(amounts);
     try {
-      if (this.aborted) throw new CancelledError(`job for ${task.fullname} cancelled: the execution failed`);
+      if (this.aborted)
+        throw new CancelledError(`job for ${task.fullname} cancelled: the execution failed`);
       status.move(task.fullname, job.state, "RUNNING");
       job.state = "RUNNING";
       const retries = options.retries ?? 0;
@@ -378,7 +443,9 @@ export class Execution {
           });
         } catch (error) {
           if (attempt >= retries || this.aborted) throw error;
-          this.services.log(`[redun] Retrying ${task.fullname} (attempt ${attempt + 2} of ${retries + 1}): ${errorMessage(error)}\n`);
+          this.services.log(
+            `[redun] Retrying ${task.fullname} (attempt ${attempt + 2} of ${retries + 1}): ${errorMessage(error)}\n`,
+          );
         }
       }
     } finally {
@@ -416,13 +483,19 @@ export class Execution {
     this.services.status.move(job.task.fullname, job.state, "FAILED");
     job.state = "FAILED";
     if (error && typeof error === "object" && !(FAILURE in error)) {
-      Object.defineProperty(error, FAILURE, { value: { task: job.task.fullname, jobId: job.id } satisfies FailureInfo });
+      Object.defineProperty(error, FAILURE, {
+        value: { task: job.task.fullname, jobId: job.id } satisfies FailureInfo,
+      });
     }
     if (!this.recording) return;
     let callHash: string | null = null;
     try {
       const errorHash = hashValue(error, "error");
-      this.services.backend.recordValue(errorHash, error, `the error of task "${job.task.fullname}"`);
+      this.services.backend.recordValue(
+        errorHash,
+        error,
+        `the error of task "${job.task.fullname}"`,
+      );
       callHash = hashParts(["call", job.task.hash, hashParts(call.argHashes), errorHash]);
       this.services.backend.recordCall({
         callNode: {
@@ -447,7 +520,13 @@ export class Execution {
 
   private recordCall(
     job: Job,
-    call: { task: Task; args: unknown[]; argHashes: string[]; upstream: string[][]; evalArgsHash: string },
+    call: {
+      task: Task;
+      args: unknown[];
+      argHashes: string[];
+      upstream: string[][];
+      evalArgsHash: string;
+    },
     value: unknown,
     valueHash: string,
     callHash: string,
@@ -458,7 +537,11 @@ export class Execution {
     const { task } = call;
     backend.recordValue(valueHash, value, `the result of task "${task.fullname}"`);
     const args = call.args.map((arg, i) => {
-      backend.recordValue(call.argHashes[i]!, arg, `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`);
+      backend.recordValue(
+        call.argHashes[i]!,
+        arg,
+        `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`,
+      );
       return {
         arg_hash: hashParts(["arg", callHash, String(i), call.argHashes[i]!]),
         call_hash: callHash,
@@ -477,11 +560,18 @@ export class Execution {
         value_hash: valueHash,
         timestamp: new Date().toISOString(),
       },
-      edges: children.map((child, i) => ({ parent_id: callHash, child_id: child.callHash, call_order: i })),
+      edges: children.map((child, i) => ({
+        parent_id: callHash,
+        child_id: child.callHash,
+        call_order: i,
+      })),
       subtreeTasks: [...subtreeTasks].map((h) => ({ call_hash: callHash, task_hash: h })),
       arguments: args,
       argumentResults: args.flatMap((arg, i) =>
-        [...new Set(call.upstream[i])].map((result) => ({ arg_hash: arg.arg_hash, result_call_hash: result })),
+        [...new Set(call.upstream[i])].map((result) => ({
+          arg_hash: arg.arg_hash,
+          result_call_hash: result,
+        })),
       ),
     });
   }
@@ -492,10 +582,12 @@ function containsExpression(value: unknown): boolean {
   if (value === null || typeof value !== "object") return false;
   if (value instanceof Expression) return true;
   if (Array.isArray(value)) return value.some(containsExpression);
-  if (value instanceof Map) return [...value].some(([k, v]) => containsExpression(k) || containsExpression(v));
+  if (value instanceof Map)
+    return [...value].some(([k, v]) => containsExpression(k) || containsExpression(v));
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
-  for (const key in value) if (containsExpression((value as Record<string, unknown>)[key])) return true;
+  for (const key in value)
+    if (containsExpression((value as Record<string, unknown>)[key])) return true;
   return false;
 }
 

@@ -28,7 +28,10 @@ export class LimitPool {
    * be satisfied.
    * @throws LimitError for an unknown limit or an amount larger than the total.
    */
-  normalize(limits: readonly string[] | Readonly<Record<string, number>> | undefined, task: string): Map<string, number> {
+  normalize(
+    limits: readonly string[] | Readonly<Record<string, number>> | undefined,
+    task: string,
+  ): Map<string, number> {
     const amounts = new Map<string, number>();
     if (!limits) return amounts;
     const entries: [string, number][] = Array.isArray(limits)
@@ -40,13 +43,19 @@ export class LimitPool {
     for (const [name, amount] of amounts) {
       const total = this.totals[name];
       if (total === undefined) {
-        throw new LimitError(`task "${task}" uses limit "${name}", which is not defined in [limits] of redun.ini`);
+        throw new LimitError(
+          `task "${task}" uses limit "${name}", which is not defined in [limits] of redun.ini`,
+        );
       }
       if (!Number.isInteger(amount) || amount < 0) {
-        throw new LimitError(`task "${task}" asks for ${amount} of limit "${name}": amounts are whole numbers`);
+        throw new LimitError(
+          `task "${task}" asks for ${amount} of limit "${name}": amounts are whole numbers`,
+        );
       }
       if (amount > total) {
-        throw new LimitError(`task "${task}" asks for ${amount} of limit "${name}", but only ${total} exist`);
+        throw new LimitError(
+          `task "${task}" asks for ${amount} of limit "${name}", but only ${total} exist`,
+        );
       }
     }
     return amounts;
@@ -64,7 +73,8 @@ export class LimitPool {
     return () => {
       if (released) return;
       released = true;
-      for (const [name, amount] of amounts) this.available.set(name, this.available.get(name)! + amount);
+      for (const [name, amount] of amounts)
+        this.available.set(name, this.available.get(name)! + amount);
       this.serve();
     };
   }
@@ -75,7 +85,8 @@ export class LimitPool {
   }
 
   private take(amounts: Map<string, number>): void {
-    for (const [name, amount] of amounts) this.available.set(name, this.available.get(name)! - amount);
+    for (const [name, amount] of amounts)
+      this.available.set(name, this.available.get(name)! - amount);
   }
 
   private serve(): void {

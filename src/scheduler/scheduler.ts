@@ -6,10 +6,23 @@ import type { CallTaskOptions } from "../api/options.ts";
 import type { Resolved } from "../api/types.ts";
 import { flushWarnings } from "../api/warnings.ts";
 import { Backend, type BackendOptions } from "../backend/backend.ts";
-import { executorFactory, executorTypes, type Executor, type ExecutorContext } from "../executors/executor.ts";
+import {
+  executorFactory,
+  executorTypes,
+  type Executor,
+  type ExecutorContext,
+} from "../executors/executor.ts";
+import { executorSchema } from "../config/executor-options.ts";
+import { parseExecutorOptions } from "../executors/options.ts";
 import { Execution, DryRunMiss } from "./execution.ts";
 import { LimitPool } from "./limits.ts";
 import { JobStatusTable } from "./status.ts";
+
+function unknownExecutorType(name: string, type: string): Error {
+  return new Error(
+    `[executors.${name}]: unknown executor type "${type}" (known: ${executorTypes().join(", ")})`,
+  );
+}
 
 /** How to build a scheduler. */
 export interface SchedulerOptions {
@@ -82,9 +95,12 @@ export class Scheduler {
     this.jobStatusInterval = options.jobStatusInterval ?? 20;
     if (options.backend) this.backendPromise = Promise.resolve(options.backend);
     for (const [name, { type, options: raw }] of Object.entries(options.executorConfigs ?? {})) {
-      this.executors.set(name, this.createExecutor(name, type, raw));
+      // Checked now so that a bad section fails before anything runs; built on first use.
+      if (!executorFactory(type) && !executorSchema(type)) throw unknownExecutorType(name, type);
+      if (executorSchema(type)) parseExecutorOptions(type, name, raw);
     }
-    for (const [name, executor] of Object.entries(options.executors ?? {})) this.executors.set(name, executor);
+    for (const [name, executor] of Object.entries(options.executors ?? {}))
+      this.executors.set(name, executor);
   }
 
   /** Adds (or replaces) an executor under a name. */
@@ -95,21 +111,33 @@ export class Scheduler {
   private createExecutor(name: string, type: string, options: Record<string, unknown>): Executor {
     const factory = executorFactory(type);
     if (!factory) {
-      throw new Error(`[executors.${name}]: unknown executor type "${type}" (known: ${executorTypes().join(", ")})`);
+      throw new Error(
+        `[executors.${name}]: unknown executor type "${type}" (known: ${executorTypes().join(", ")})`,
+      );
     }
-    const context: ExecutorContext = { getExecutor: (n) => this.getExecutor(n), configDir: this.options.configDir };
+    const context: ExecutorContext = {
+      getExecutor: (n) => this.getExecutor(n),
+      configDir: this.options.configDir,
+    };
     return factory(name, options, context);
   }
 
   /** The executor with this name; `default` is a local thread pool unless configured. */
   getExecutor(name: string): Executor {
     let executor = this.executors.get(name);
-    if (!executor && name === "default") {
-      executor = this.createExecutor("default", "local", {});
-      this.executors.set(name, executor);
+    if (!executor) {
+      const config =
+        this.options.executorConfigs?.[name] ??
+        (name === "default" ? { type: "local", options: {} } : undefined);
+      if (config) {
+        executor = this.createExecutor(name, config.type, config.options);
+        this.executors.set(name, executor);
+      }
     }
     if (!executor) {
-      throw new Error(`executor "${name}" is not defined: add an [executors.${name}] section to redun.ini`);
+      throw new Error(
+        `executor "${name}" is not defined: add an [executors.${name}] section to redun.ini`,
+      );
     }
     return executor;
   }
@@ -130,7 +158,12 @@ export class Scheduler {
     this.status = new JobStatusTable();
     const executionId = options.executionId ?? randomUUID();
     const execution = new Execution(
-      { id: executionId, cache: options.cache ?? true, dryrun: options.dryrun ?? false, rootOptions: options.options ?? {} },
+      {
+        id: executionId,
+        cache: options.cache ?? true,
+        dryrun: options.dryrun ?? false,
+        rootOptions: options.options ?? {},
+      },
       {
         backend,
         limits: this.limits,
@@ -156,7 +189,8 @@ export class Scheduler {
       const result = await execution.run(expr);
       return result as Resolved<T>;
     } catch (error) {
-      if (options.dryrun && error instanceof DryRunMiss) throw new DryRunResult(execution.dryrunMisses);
+      if (options.dryrun && error instanceof DryRunMiss)
+        throw new DryRunResult(execution.dryrunMisses);
       throw error;
     } finally {
       clearInterval(timer);

@@ -29,7 +29,13 @@ export class JobStatusTable {
 
   /** Totals over all tasks. */
   totals(): Record<JobState, number> {
-    const total: Record<JobState, number> = { PENDING: 0, RUNNING: 0, FAILED: 0, CACHED: 0, DONE: 0 };
+    const total: Record<JobState, number> = {
+      PENDING: 0,
+      RUNNING: 0,
+      FAILED: 0,
+      CACHED: 0,
+      DONE: 0,
+    };
     for (const row of this.counts.values()) for (const s of COLUMNS) total[s] += row[s];
     return total;
   }
@@ -39,13 +45,27 @@ export class JobStatusTable {
     const header = ["TASK", ...COLUMNS, "TOTAL"];
     const rows: string[][] = [];
     for (const [task, row] of [...this.counts].sort(([a], [b]) => a.localeCompare(b))) {
-      rows.push([task, ...COLUMNS.map((s) => String(row[s])), String(COLUMNS.reduce((n, s) => n + row[s], 0))]);
+      rows.push([
+        task,
+        ...COLUMNS.map((s) => String(row[s])),
+        String(COLUMNS.reduce((n, s) => n + row[s], 0)),
+      ]);
     }
     const total = this.totals();
-    rows.push(["ALL", ...COLUMNS.map((s) => String(total[s])), String(COLUMNS.reduce((n, s) => n + total[s], 0))]);
+    rows.push([
+      "ALL",
+      ...COLUMNS.map((s) => String(total[s])),
+      String(COLUMNS.reduce((n, s) => n + total[s], 0)),
+    ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) =>
       cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-    return [`[redun] ${title}:`, "[redun]   " + line(header), ...rows.map((r) => "[redun]   " + line(r))].join("\n") + "\n";
+    return (
+      [
+        `[redun] ${title}:`,
+        "[redun]   " + line(header),
+        ...rows.map((r) => "[redun]   " + line(r)),
+      ].join("\n") + "\n"
+    );
   }
 }

@@ -80,7 +80,8 @@ export function hashValue(value: unknown, where = "value"): string {
     if (v === null) return token(h, "z", "");
     const obj = v as object;
     if (HASH in obj) return token(h, "H", (obj as SelfHashing)[HASH]);
-    if (stack.has(obj)) throw new UnsupportedValueError("a cycle (the value contains itself)", path);
+    if (stack.has(obj))
+      throw new UnsupportedValueError("a cycle (the value contains itself)", path);
     stack.add(obj);
     try {
       feedObject(h, obj, path);
@@ -111,7 +112,9 @@ export function hashValue(value: unknown, where = "value"): string {
       return feed(h, handler.serialize(obj), path);
     }
     if (obj instanceof Map) {
-      const entries = [...obj].map(([k, x], i) => sub(k, childPath(path, i)) + sub(x, childPath(path, i)));
+      const entries = [...obj].map(
+        ([k, x], i) => sub(k, childPath(path, i)) + sub(x, childPath(path, i)),
+      );
       token(h, "M", entries.sort().join(""));
     } else if (obj instanceof Set) {
       const items = [...obj].map((x, i) => sub(x, childPath(path, i)));

@@ -128,7 +128,8 @@ export function encodeValue(value: unknown, where = "value"): Wire {
         v: [...obj].map(([k, x], i) => [enc(k, childPath(path, i)), enc(x, childPath(path, i))]),
       };
     }
-    if (obj instanceof Set) return { $t: "set", v: [...obj].map((x, i) => enc(x, childPath(path, i))) };
+    if (obj instanceof Set)
+      return { $t: "set", v: [...obj].map((x, i) => enc(x, childPath(path, i))) };
     if (obj instanceof Date) {
       const time = obj.getTime();
       return { $t: "date", v: Number.isNaN(time) ? "Invalid" : obj.toISOString() };
@@ -229,7 +230,11 @@ function decodeError(w: any): Error {
   const cls = chain.map((name) => errorClasses.get(name)).find(Boolean) ?? Error;
   const error = Object.create(cls.prototype) as Error;
   Object.defineProperty(error, "message", { value: w.message, writable: true, configurable: true });
-  Object.defineProperty(error, "stack", { value: w.stack ?? undefined, writable: true, configurable: true });
+  Object.defineProperty(error, "stack", {
+    value: w.stack ?? undefined,
+    writable: true,
+    configurable: true,
+  });
   if (error.name !== w.name) {
     Object.defineProperty(error, "name", { value: w.name, writable: true, configurable: true });
   }

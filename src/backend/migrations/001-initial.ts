@@ -48,7 +48,12 @@ async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn("parent_value_hash", "text", (c) => c.notNull())
     .addPrimaryKeyConstraint("pk_subvalue", ["value_hash", "parent_value_hash"])
     .execute();
-  await s.createIndex("ix_subvalue_parent").ifNotExists().on("subvalue").column("parent_value_hash").execute();
+  await s
+    .createIndex("ix_subvalue_parent")
+    .ifNotExists()
+    .on("subvalue")
+    .column("parent_value_hash")
+    .execute();
 
   await s
     .createTable("file")
@@ -66,7 +71,12 @@ async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn("args_hash", "text", (c) => c.notNull())
     .addColumn("value_hash", "text", (c) => c.notNull())
     .execute();
-  await s.createIndex("ix_evaluation_task_args").ifNotExists().on("evaluation").columns(["task_hash", "args_hash"]).execute();
+  await s
+    .createIndex("ix_evaluation_task_args")
+    .ifNotExists()
+    .on("evaluation")
+    .columns(["task_hash", "args_hash"])
+    .execute();
 
   await s
     .createTable("call_node")
@@ -79,8 +89,18 @@ async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn("value_hash", "text", (c) => c.notNull())
     .addColumn("timestamp", "text", (c) => c.notNull())
     .execute();
-  await s.createIndex("ix_call_node_eval").ifNotExists().on("call_node").columns(["eval_hash", "timestamp"]).execute();
-  await s.createIndex("ix_call_node_value").ifNotExists().on("call_node").column("value_hash").execute();
+  await s
+    .createIndex("ix_call_node_eval")
+    .ifNotExists()
+    .on("call_node")
+    .columns(["eval_hash", "timestamp"])
+    .execute();
+  await s
+    .createIndex("ix_call_node_value")
+    .ifNotExists()
+    .on("call_node")
+    .column("value_hash")
+    .execute();
 
   await s
     .createTable("call_edge")
@@ -90,7 +110,12 @@ async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn("call_order", "integer", (c) => c.notNull())
     .addPrimaryKeyConstraint("pk_call_edge", ["parent_id", "child_id", "call_order"])
     .execute();
-  await s.createIndex("ix_call_edge_child").ifNotExists().on("call_edge").column("child_id").execute();
+  await s
+    .createIndex("ix_call_edge_child")
+    .ifNotExists()
+    .on("call_edge")
+    .column("child_id")
+    .execute();
 
   await s
     .createTable("call_subtree_task")
@@ -109,8 +134,18 @@ async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn("arg_position", "integer")
     .addColumn("arg_key", "text")
     .execute();
-  await s.createIndex("ix_argument_call").ifNotExists().on("argument").column("call_hash").execute();
-  await s.createIndex("ix_argument_value").ifNotExists().on("argument").column("value_hash").execute();
+  await s
+    .createIndex("ix_argument_call")
+    .ifNotExists()
+    .on("argument")
+    .column("call_hash")
+    .execute();
+  await s
+    .createIndex("ix_argument_value")
+    .ifNotExists()
+    .on("argument")
+    .column("value_hash")
+    .execute();
 
   await s
     .createTable("argument_result")
@@ -119,7 +154,12 @@ async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn("result_call_hash", "text", (c) => c.notNull())
     .addPrimaryKeyConstraint("pk_argument_result", ["arg_hash", "result_call_hash"])
     .execute();
-  await s.createIndex("ix_argument_result_call").ifNotExists().on("argument_result").column("result_call_hash").execute();
+  await s
+    .createIndex("ix_argument_result_call")
+    .ifNotExists()
+    .on("argument_result")
+    .column("result_call_hash")
+    .execute();
 
   await s
     .createTable("execution")
@@ -157,8 +197,18 @@ async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn("value", "text", (c) => c.notNull())
     .addColumn("timestamp", "text", (c) => c.notNull())
     .execute();
-  await s.createIndex("ix_tag_entity").ifNotExists().on("tag").columns(["entity_type", "entity_id"]).execute();
-  await s.createIndex("ix_tag_key_value").ifNotExists().on("tag").columns(["key", "value"]).execute();
+  await s
+    .createIndex("ix_tag_entity")
+    .ifNotExists()
+    .on("tag")
+    .columns(["entity_type", "entity_id"])
+    .execute();
+  await s
+    .createIndex("ix_tag_key_value")
+    .ifNotExists()
+    .on("tag")
+    .columns(["key", "value"])
+    .execute();
 }
 
 async function down(db: Kysely<any>): Promise<void> {

@@ -50,7 +50,12 @@ export class LocalExecutor implements Executor {
     const args: Wire = job.args.map((arg, i) =>
       encodeValue(arg, `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`),
     );
-    const reply = await this.pool.run({ type: "run", task: task.fullname, module: task.modulePath, args });
+    const reply = await this.pool.run({
+      type: "run",
+      task: task.fullname,
+      module: task.modulePath,
+      args,
+    });
     const wire = reply.ok ? reply.result : reply.error;
     await importTaskModules(wire);
     const value = decodeValue(wire);
@@ -77,4 +82,11 @@ export class LocalExecutor implements Executor {
   }
 }
 
-registerExecutorType("local", (name, raw) => new LocalExecutor(name, parseExecutorOptions("local", name, raw) as unknown as LocalExecutorOptions));
+registerExecutorType(
+  "local",
+  (name, raw) =>
+    new LocalExecutor(
+      name,
+      parseExecutorOptions("local", name, raw) as unknown as LocalExecutorOptions,
+    ),
+);

@@ -93,7 +93,12 @@ export class WorkerPool {
 
   private shouldSpawn(): boolean {
     const total = this.workers.size;
-    if (this.queue.length <= this.starting || total >= this.maxWorkers || this.starting >= this.cpus) return false;
+    if (
+      this.queue.length <= this.starting ||
+      total >= this.maxWorkers ||
+      this.starting >= this.cpus
+    )
+      return false;
     if (total < this.cpus) return true;
     // Past one worker per CPU, more workers only help when jobs wait on something else
     // (I/O, sleeps, subprocesses): jobs that are long as the workers themselves measure
@@ -127,7 +132,12 @@ export class WorkerPool {
 
   private spawn(): void {
     this.starting++;
-    const worker: PoolWorker = { channel: undefined as unknown as Channel, ready: false, jobs: [], warm: false };
+    const worker: PoolWorker = {
+      channel: undefined as unknown as Channel,
+      ready: false,
+      jobs: [],
+      warm: false,
+    };
     const onReply = (reply: WorkerReply) => {
       if (reply.type === "ready") {
         this.starting--;
@@ -154,7 +164,8 @@ export class WorkerPool {
       }
       if (!this.stopped) this.dispatch();
     };
-    worker.channel = this.kind === "thread" ? startThread(onReply, onExit) : startProcess(onReply, onExit);
+    worker.channel =
+      this.kind === "thread" ? startThread(onReply, onExit) : startProcess(onReply, onExit);
     this.workers.add(worker);
   }
 
@@ -186,10 +197,15 @@ function startThread(onReply: (r: WorkerReply) => void, onExit: (d: string) => v
 }
 
 function startProcess(onReply: (r: WorkerReply) => void, onExit: (d: string) => void): Channel {
-  const child: ChildProcess = fork(BOOTSTRAP, [], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child: ChildProcess = fork(BOOTSTRAP, [], {
+    execArgv: [],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   child.on("message", (m) => onReply(m as WorkerReply));
   child.on("error", (error) => onExit(`failed: ${error.message}`));
-  child.on("exit", (code, signal) => onExit(signal ? `was killed by ${signal}` : `exited with code ${code}`));
+  child.on("exit", (code, signal) =>
+    onExit(signal ? `was killed by ${signal}` : `exited with code ${code}`),
+  );
   return {
     send: (message) => child.send(message),
     terminate: () =>

@@ -1,7 +1,6 @@
 // Entry point of pool workers (threads and child processes). Node 20 cannot start a .ts
-// worker directly, so this registers tsx (TypeScript without a build step) and then loads
-// the real worker code and, later, the workflow modules it is asked to import.
-import { register } from "tsx/esm/api";
+// worker directly, so this registers TypeScript support first, then loads the real worker
+// code and, later, the workflow modules it is asked to import.
+import "../../loader/register.mjs";
 
-register();
 await import("./worker-main.ts");

@@ -24,7 +24,13 @@ async function handle(message: RunMessage): Promise<void> {
     }
     const args = decodeValue(message.args) as unknown[];
     const result = await runTask(task, args);
-    send({ type: "done", id: message.id, ok: true, result: encodeValue(result, `result of task "${message.task}"`), ms: ms() });
+    send({
+      type: "done",
+      id: message.id,
+      ok: true,
+      result: encodeValue(result, `result of task "${message.task}"`),
+      ms: ms(),
+    });
   } catch (error) {
     send({ type: "done", id: message.id, ok: false, error: encodeError(error), ms: ms() });
   }

@@ -1,0 +1,98 @@
+/**
+ * `redun db info | versions | upgrade [VERSION] | downgrade VERSION`.
+ */
+import type { Command } from "commander";
+import { openDatabase } from "../backend/database.ts";
+import { migrateTo, schemaVersion, versionHistory } from "../backend/migrate.ts";
+import { COMPATIBLE_VERSIONS, LATEST_VERSION, MIGRATIONS } from "../backend/migrations/index.ts";
+import { UsageError } from "./errors.ts";
+import { loadCliConfig, type GlobalOptions } from "./setup.ts";
+
+async function withDatabase<T>(
+  global: GlobalOptions,
+  fn: (handle: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
+): Promise<T> {
+  const { backend } = loadCliConfig(global);
+  const handle = await openDatabase(backend.dbUri, { sqlitePath: backend.sqlitePath });
+  try {
+    return await fn(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+function parseVersion(text: string): number {
+  const version = Number(text);
+  if (!Number.isInteger(version) || version < 0 || version > LATEST_VERSION) {
+    throw new UsageError(`unknown schema version "${text}": versions are 0 to ${LATEST_VERSION}`);
+  }
+  return version;
+}
+
+/** Adds the `db` command group. */
+export function dbCommand(program: Command, setExitCode: (code: number) => void): void {
+  const db = program.command("db").description("inspect and migrate the provenance database");
+  const global = () => program.opts<GlobalOptions>();
+
+  db.command("info")
+    .description("where the database is and its schema version")
+    .action(() =>
+      withDatabase(global(), async (handle) => {
+        const version = await schemaVersion(handle);
+        process.stdout.write(
+          `location: ${handle.location}\ndialect: ${handle.dialect}\nschema version: ${version}\n` +
+            `library schema: ${LATEST_VERSION} (compatible ${COMPATIBLE_VERSIONS.min}-${COMPATIBLE_VERSIONS.max})\n`,
+        );
+      }),
+    );
+
+  db.command("versions")
+    .description("the schema versions there are, and the database's history")
+    .action(() =>
+      withDatabase(global(), async (handle) => {
+        const current = await schemaVersion(handle);
+        for (const m of MIGRATIONS) {
+          process.stdout.write(
+            `${m.version === current ? "*" : " "} ${m.version}  ${m.description}\n`,
+          );
+        }
+        for (const h of await versionHistory(handle))
+          process.stdout.write(`  ${h.timestamp}  -> ${h.version}\n`);
+      }),
+    );
+
+  db.command("upgrade")
+    .description("migrate the schema up (default: to the latest version)")
+    .argument("[version]", "target version")
+    .action((version?: string) =>
+      withDatabase(global(), async (handle) => {
+        const target = version === undefined ? LATEST_VERSION : parseVersion(version);
+        if (target < (await schemaVersion(handle)))
+          throw new UsageError(`version ${target} is older: use \`redun db downgrade ${target}\``);
+        const steps = await migrateTo(handle, target);
+        process.stdout.write(
+          steps.length
+            ? `upgraded to schema version ${target}\n`
+            : `already at schema version ${target}\n`,
+        );
+      }),
+    );
+
+  db.command("downgrade")
+    .description("migrate the schema down to a version")
+    .argument("<version>", "target version")
+    .action((version: string) =>
+      withDatabase(global(), async (handle) => {
+        const target = parseVersion(version);
+        if (target > (await schemaVersion(handle)))
+          throw new UsageError(`version ${target} is newer: use \`redun db upgrade ${target}\``);
+        const steps = await migrateTo(handle, target);
+        process.stdout.write(
+          steps.length
+            ? `downgraded to schema version ${target}\n`
+            : `already at schema version ${target}\n`,
+        );
+      }),
+    );
+  void setExitCode;
+}

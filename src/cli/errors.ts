@@ -1,0 +1,40 @@
+/**
+ * How the command line reports errors: one clear line, never a stack trace of the engine.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { failureInfo } from "../scheduler/execution.ts";
+
+const ENGINE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** An error in what the user asked for (file, task, argument, option). */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** The stack frames of an error that belong to the user's code (not Node's, not ours). */
+function userFrames(error: Error): string[] {
+  return (error.stack ?? "")
+    .split("\n")
+    .filter((line) => /^\s+at /.test(line))
+    .filter(
+      (line) =>
+        !line.includes(ENGINE_DIR) && !line.includes("node:") && !line.includes("/node_modules/"),
+    )
+    .slice(0, 8);
+}
+
+/** Formats an error for the terminal: task failures show the user's frames, the rest one line. */
+export function formatError(error: unknown): string {
+  if (!(error instanceof Error)) return `redun: error: ${String(error)}\n`;
+  const failure = failureInfo(error);
+  if (failure) {
+    const frames = userFrames(error);
+    return (
+      `redun: task "${failure.task}" failed (job ${failure.jobId.slice(0, 8)}): ${error.name}: ${error.message}\n` +
+      (frames.length ? frames.join("\n") + "\n" : "")
+    );
+  }
+  const debug = process.env.REDUN_DEBUG ? `\n${error.stack}` : "";
+  return `redun: error: ${error.message}${debug}\n`;
+}

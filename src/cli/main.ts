@@ -1,0 +1,74 @@
+/**
+ * The `redun` command line.
+ */
+import { Command, CommanderError } from "commander";
+import "../executors/builtin.ts";
+import { formatError } from "./errors.ts";
+import { runCommand, type RunCommandOptions } from "./run.ts";
+import { dbCommand } from "./db.ts";
+import { loadCliConfig, type GlobalOptions } from "./setup.ts";
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command("redun")
+    .description(
+      "Workflows as plain TypeScript: lazy expressions, a caching scheduler, provenance.",
+    )
+    .option(
+      "-c, --config <dir>",
+      "configuration directory (default: REDUN_CONFIG, or the nearest .redun/)",
+    )
+    .option(
+      "--setup <key=value>",
+      "argument for the setup_scheduler function (repeatable)",
+      collect,
+    )
+    .enablePositionalOptions()
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command("run")
+    .description("run a task from a workflow file")
+    .argument("<file>", "workflow file (.ts, .mts, .js, .mjs)")
+    .argument("<task>", "task name (full name, or short name when unambiguous)")
+    .argument("[args...]", "task arguments: --name value ... (--help lists them)")
+    .option("--no-cache", "replay nothing from earlier executions")
+    .option("--dryrun", "report the jobs that would run, and run nothing")
+    .option("--execution-id <id>", "id for the new execution")
+    .option("-o, --option <key=value>", "task option for the root call (repeatable)", collect)
+    .passThroughOptions()
+    .allowUnknownOption()
+    .helpOption("--redun-help", "help for `redun run` itself")
+    .action(async (file: string, task: string, args: string[], options: RunCommandOptions) => {
+      setExitCode(await runCommand(program.opts<GlobalOptions>(), file, task, args, options));
+    });
+
+  program
+    .command("init")
+    .description("create a .redun/ configuration directory here (if there is none above)")
+    .action(() => {
+      const config = loadCliConfig(program.opts<GlobalOptions>());
+      process.stdout.write(`${config.configDir}\n`);
+    });
+
+  dbCommand(program, setExitCode);
+  return program;
+}
+
+/** Runs the command line; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    process.stderr.write(formatError(error));
+    return 1;
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * `redun run` end to end: a temporary project with the package linked in node_modules, a
+ * real .redun/redun.ini and SQLite file, the real command in a child process.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import Database from "better-sqlite3";
+import { countRuns, jobTotals, makeProject, redun, taskRow, writeFile } from "./helpers/cli.ts";
+
+const INI = `
+[backend]
+db_uri = sqlite:///redun.db
+
+[scheduler]
+job_status_interval = 0
+ignore_warnings = namespace
+
+[executors.default]
+type = local
+mode = thread
+max_workers = 2
+
+[executors.procs]
+type = local
+mode = process
+max_workers = 2
+
+[limits]
+one = 1
+`;
+
+/** The workflow; `VARIANT` lets a test change one task's code. */
+function workflow(variant = "a + b"): string {
+  return `
+import fs from "node:fs";
+import { namespace, File } from "redun";
+const { task } = namespace("demo");
+
+function log(name: string) {
+  fs.appendFileSync(process.env.RUNS_FILE ?? "runs.log", name + "\\n");
+}
+
+export const add = task(function add(a: number, b: number) {
+  log("add");
+  return ${variant};
+});
+
+export const square = task(function square(x: number) {
+  log("square");
+  return x * x;
+});
+
+export const main = task(function main(x: number, y = 2, tags: string[] = [], verbose = false) {
+  log("main");
+  return { sum: add(square(x), square(y)), tags, verbose };
+});
+
+export const fail = task(function fail(message: string) {
+  log("fail");
+  throw new Error("boom: " + message);
+});
+
+export const readSize = task(function readSize(input: File) {
+  return input.read().length;
+});
+
+export const mode = task(function mode(choice: "fast" | "slow" = "fast", n: bigint = 1n) {
+  return choice + ":" + n;
+});
+`;
+}
+
+describe("redun run", () => {
+  let dir: string;
+  const env = () => ({ RUNS_FILE: path.join(dir, "runs.log") });
+
+  before(() => {
+    dir = makeProject({ ".redun/redun.ini": INI, "workflow.ts": workflow() });
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("runs a task and prints its result, then replays it from the cache", () => {
+    const first = redun(dir, ["run", "workflow.ts", "main", "--x", "3"], env());
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
+    assert.match(first.stderr, /Config dir: .*\.redun/);
+    assert.deepEqual(jobTotals(first.stderr), {
+      PENDING: 0,
+      RUNNING: 0,
+      FAILED: 0,
+      CACHED: 0,
+      DONE: 4,
+      TOTAL: 4,
+    });
+    assert.equal(countRuns(dir).length, 4);
+
+    const second = redun(dir, ["run", "workflow.ts", "main", "--x", "3"], env());
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
+    assert.deepEqual(jobTotals(second.stderr), {
+      PENDING: 0,
+      RUNNING: 0,
+      FAILED: 0,
+      CACHED: 4,
+      DONE: 0,
+      TOTAL: 4,
+    });
+    assert.equal(countRuns(dir).length, 4, "nothing ran again");
+  });
+
+  test("records the execution in .redun/redun.db", () => {
+    const db = new Database(path.join(dir, ".redun", "redun.db"), { readonly: true });
+    try {
+      const executions = db.prepare("select args, job_id from execution").all() as {
+        args: string;
+        job_id: string;
+      }[];
+      assert.ok(executions.length >= 2);
+      assert.deepEqual(JSON.parse(executions[0]!.args), [
+        "redun",
+        "run",
+        "workflow.ts",
+        "main",
+        "--x",
+        "3",
+      ]);
+      const root = db
+        .prepare("select status, parent_id from job where id = ?")
+        .get(executions[0]!.job_id) as any;
+      assert.equal(root.status, "DONE");
+      assert.equal(root.parent_id, null);
+      const tasks = db
+        .prepare("select fullname from task order by fullname")
+        .all()
+        .map((r: any) => r.fullname);
+      assert.deepEqual(tasks, ["demo.add", "demo.main", "demo.square"]);
+    } finally {
+      db.close();
+    }
+  });
+
+  test("a changed argument reruns only the calls it reaches", () => {
+    const before = countRuns(dir).length;
+    const result = redun(dir, ["run", "workflow.ts", "main", "--x", "3", "--y", "5"], env());
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "{ sum: 34, tags: [], verbose: false }");
+    // square(3) is replayed; main, square(5) and add run.
+    assert.deepEqual(countRuns(dir).slice(before).sort(), ["add", "main", "square"]);
+  });
+
+  test("a code change reruns the changed task and what depends on it", () => {
+    writeFile(dir, "workflow.ts", workflow("a + b + 1"));
+    const before = countRuns(dir).length;
+    const result = redun(dir, ["run", "workflow.ts", "main", "--x", "3"], env());
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "{ sum: 14, tags: [], verbose: false }");
+    assert.deepEqual(
+      countRuns(dir).slice(before),
+      ["add"],
+      "only add ran: main's single reduction is replayed",
+    );
+    assert.equal(taskRow(result.stderr, "demo.square")?.CACHED, 2);
+    assert.equal(taskRow(result.stderr, "demo.add")?.DONE, 1);
+    writeFile(dir, "workflow.ts", workflow());
+  });
+
+  test("--no-cache runs everything again", () => {
+    const result = redun(dir, ["run", "--no-cache", "workflow.ts", "main", "--x", "3"], env());
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(jobTotals(result.stderr).DONE, 4);
+  });
+
+  test("--dryrun lists what would run and runs nothing", () => {
+    const before = countRuns(dir).length;
+    const cached = redun(dir, ["run", "--dryrun", "workflow.ts", "main", "--x", "3"], env());
+    assert.equal(cached.code, 0, cached.stderr);
+    assert.equal(cached.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
+    const fresh = redun(dir, ["run", "--dryrun", "workflow.ts", "main", "--x", "40"], env());
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stdout, /Dry run: 1 job\(s\) would run:\n\s+demo\.main\(40\)/);
+    assert.equal(countRuns(dir).length, before, "a dry run runs nothing");
+  });
+
+  test("parses arguments from the TypeScript signature", () => {
+    const result = redun(
+      dir,
+      ["run", "workflow.ts", "main", "--x", "1", "--tags", "a", "--tags", "b", "--verbose"],
+      env(),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "{ sum: 5, tags: [ 'a', 'b' ], verbose: true }");
+    const choice = redun(
+      dir,
+      ["run", "workflow.ts", "demo.mode", "--choice", "slow", "--n", "12345678901234567890"],
+      env(),
+    );
+    assert.equal(choice.code, 0, choice.stderr);
+    assert.equal(choice.stdout.trim(), "slow:12345678901234567890");
+  });
+
+  test("File arguments are read from paths", () => {
+    writeFile(dir, "input.txt", "hello");
+    const result = redun(dir, ["run", "workflow.ts", "readSize", "--input", "input.txt"], env());
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "5");
+  });
+
+  test("--help lists the task's parameters", () => {
+    const result = redun(dir, ["run", "workflow.ts", "main", "--help"], env());
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /demo\.main/);
+    assert.match(result.stdout, /--x NUMBER/);
+    assert.match(result.stdout, /--tags/);
+  });
+
+  test("-o sets options of the root call (here, the executor)", () => {
+    const result = redun(
+      dir,
+      ["run", "-o", "executor=procs", "--no-cache", "workflow.ts", "square", "--x", "7"],
+      env(),
+    );
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "49");
+  });
+
+  test("a failing task exits 1 with its message and no engine stack", () => {
+    const result = redun(dir, ["run", "workflow.ts", "fail", "--message", "xyz"], env());
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /task "demo\.fail" failed \(job [0-9a-f]{8}\): Error: boom: xyz/);
+    assert.doesNotMatch(result.stderr, /\/src\/(scheduler|executors|values)\//);
+    assert.equal(result.stdout, "");
+  });
+
+  for (const [name, args, pattern] of [
+    [
+      "unknown file",
+      ["run", "missing.ts", "main"],
+      /^redun: error: workflow file not found: missing\.ts$/,
+    ],
+    [
+      "unknown task",
+      ["run", "workflow.ts", "nope"],
+      /^redun: error: task "nope" not found in workflow\.ts \(its tasks: .*demo\.main/,
+    ],
+    [
+      "bad number",
+      ["run", "workflow.ts", "main", "--x", "abc"],
+      /^redun: error: .*--x.*abc.*number/i,
+    ],
+    ["missing argument", ["run", "workflow.ts", "main"], /^redun: error: .*missing.*--x/i],
+    [
+      "unknown argument",
+      ["run", "workflow.ts", "main", "--x", "1", "--zzz", "2"],
+      /^redun: error: .*--zzz/,
+    ],
+    [
+      "bad choice",
+      ["run", "workflow.ts", "demo.mode", "--choice", "medium"],
+      /^redun: error: .*--choice.*medium/,
+    ],
+  ] as const) {
+    test(`bad input is one clear line and exit 1: ${name}`, () => {
+      const result = redun(dir, [...args], env());
+      assert.equal(result.code, 1, result.stderr);
+      const lines = result.stderr.split("\n").filter((l) => l && !l.startsWith("[redun]"));
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0]!, pattern);
+    });
+  }
+
+  test("a workflow with a syntax error is one clear line", () => {
+    writeFile(dir, "broken.ts", "export const x = ;\n");
+    const result = redun(dir, ["run", "broken.ts", "main"], env());
+    assert.equal(result.code, 1);
+    const lines = result.stderr.split("\n").filter((l) => l && !l.startsWith("[redun]"));
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0]!, /^redun: error: cannot import broken\.ts/);
+  });
+
+  test("a plain JavaScript workflow takes JSON-then-string arguments", () => {
+    writeFile(
+      dir,
+      "plain.mjs",
+      `import { namespace } from "redun";\nconst { task } = namespace("plain");\n` +
+        `export const echo = task(function echo(a, b) { return JSON.stringify([a, b]); });\n`,
+    );
+    const result = redun(dir, ["run", "plain.mjs", "echo", "--a", "[1,2]", "--b", "hello"], env());
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), '[[1,2],"hello"]');
+  });
+
+  test("npx redun works in a project that installs the package", () => {
+    const result = spawnSync(
+      "npx",
+      ["--no-install", "redun", "run", "workflow.ts", "square", "--x", "9"],
+      {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, ...env(), REDUN_CONFIG: "" },
+      },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "81");
+  });
+});
+
+describe("redun db", () => {
+  let dir: string;
+  before(() => {
+    dir = makeProject({ ".redun/redun.ini": INI });
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("info, versions, downgrade and upgrade", () => {
+    const info = redun(dir, ["db", "info"]);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /schema version: 0/);
+    const up = redun(dir, ["db", "upgrade"]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /upgraded to schema version 1/);
+    assert.match(redun(dir, ["db", "info"]).stdout, /schema version: 1/);
+    const down = redun(dir, ["db", "downgrade", "0"]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(redun(dir, ["db", "info"]).stdout, /schema version: 0/);
+    const versions = redun(dir, ["db", "versions"]);
+    assert.match(versions.stdout, /1 {2}provenance tables/);
+    assert.match(versions.stdout, /-> 1\n.*-> 0/);
+    const bad = redun(dir, ["db", "downgrade", "7"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^redun: error: unknown schema version "7"/);
+  });
+});

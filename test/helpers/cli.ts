@@ -1,0 +1,95 @@
+/** Helpers for end-to-end tests of the `redun` command, run as a user would run it. */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const BIN = path.join(REPO, "bin", "redun.mjs");
+
+/** A temporary project directory that has the package installed (linked) as `redun`. */
+export function makeProject(files: Record<string, string>): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "redun-cli-")));
+  fs.mkdirSync(path.join(dir, "node_modules", ".bin"), { recursive: true });
+  fs.symlinkSync(REPO, path.join(dir, "node_modules", "redun"), "dir");
+  fs.symlinkSync(BIN, path.join(dir, "node_modules", ".bin", "redun"));
+  for (const [name, content] of Object.entries(files)) writeFile(dir, name, content);
+  return dir;
+}
+
+/** Writes a file in the project (creating folders). */
+export function writeFile(dir: string, name: string, content: string): void {
+  fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+  fs.writeFileSync(path.join(dir, name), content);
+}
+
+/** The result of one command. */
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `redun ARGS` in a directory. */
+export function redun(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): CommandResult {
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, REDUN_CONFIG: "", ...env },
+    timeout: 120_000,
+  });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The "ALL" row of the last job status table printed: counts by state. */
+export function jobTotals(stderr: string): Record<string, number> {
+  const rows = stderr.split("\n").filter((l) => /^\[redun\]\s+ALL\s/.test(l));
+  const last = rows[rows.length - 1];
+  if (!last) throw new Error(`no job status table in:\n${stderr}`);
+  const [pending, running, failed, cached, done, total] = last
+    .trim()
+    .split(/\s+/)
+    .slice(2)
+    .map(Number);
+  return {
+    PENDING: pending!,
+    RUNNING: running!,
+    FAILED: failed!,
+    CACHED: cached!,
+    DONE: done!,
+    TOTAL: total!,
+  };
+}
+
+/** The row of one task in the last job status table. */
+export function taskRow(stderr: string, task: string): Record<string, number> | undefined {
+  const tables = stderr.split("[redun] Jobs:");
+  const last = tables[tables.length - 1]!;
+  const line = last.split("\n").find((l) => l.replace(/^\[redun\]\s+/, "").startsWith(task + " "));
+  if (!line) return undefined;
+  const [pending, running, failed, cached, done, total] = line
+    .replace(/^\[redun\]\s+/, "")
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return {
+    PENDING: pending!,
+    RUNNING: running!,
+    FAILED: failed!,
+    CACHED: cached!,
+    DONE: done!,
+    TOTAL: total!,
+  };
+}
+
+/** Lines a task appended to a counter file (how many times its body really ran). */
+export function countRuns(dir: string, name = "runs.log"): string[] {
+  const file = path.join(dir, name);
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+}
