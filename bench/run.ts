@@ -27,10 +27,14 @@ interface Row {
 }
 
 function run(label: string, scenario: string, size: number, mode: string, db: string): Row {
-  const out = execFileSync(process.execPath, ["--import", "tsx", path.join(here, "scenario.ts"), scenario, String(size), mode, db], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const out = execFileSync(
+    process.execPath,
+    ["--import", "tsx", path.join(here, "scenario.ts"), scenario, String(size), mode, db],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const row = JSON.parse(out.trim().split("\n").pop()!) as Row;
   process.stdout.write(
     `${label.padEnd(34)} ${row.seconds.toFixed(2).padStart(7)} s  ${String(row.maxRssMB).padStart(5)} MB peak  ` +

@@ -6,7 +6,12 @@
 import { Scheduler } from "../src/index.ts";
 import { chain, fanout } from "./workflow.ts";
 
-const [scenario, sizeText, mode, dbFile] = process.argv.slice(2) as [string, string, string, string];
+const [scenario, sizeText, mode, dbFile] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+];
 const size = Number(sizeText);
 const scheduler = new Scheduler({
   backendOptions: { dbUri: `sqlite:///${dbFile}`, sqlitePath: dbFile },

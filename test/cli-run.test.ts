@@ -248,7 +248,7 @@ describe("redun run", () => {
     [
       "bad number",
       ["run", "workflow.ts", "main", "--x", "abc"],
-      /^redun: error: .*--x.*abc.*number/i,
+      /^redun: error: invalid value "abc" for argument --x of task demo\.main: expected a number$/,
     ],
     ["missing argument", ["run", "workflow.ts", "main"], /^redun: error: .*missing.*--x/i],
     [
@@ -259,7 +259,7 @@ describe("redun run", () => {
     [
       "bad choice",
       ["run", "workflow.ts", "demo.mode", "--choice", "medium"],
-      /^redun: error: .*--choice.*medium/,
+      /^redun: error: invalid value "medium" for argument --choice of task demo\.mode: expected one of "fast", "slow"$/,
     ],
   ] as const) {
     test(`bad input is one clear line and exit 1: ${name}`, () => {
