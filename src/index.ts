@@ -69,3 +69,14 @@ export {
 } from "./executors/executor.ts";
 export { LocalExecutor, type LocalExecutorOptions } from "./executors/local/local.ts";
 export { File, Dir, type FileHashMode } from "./files/file.ts";
+export {
+  Config,
+  loadConfig,
+  type SchedulerConfig,
+  type BackendConfig,
+  type ExecutorConfig,
+  type FederatedTaskConfig,
+} from "./config/config.ts";
+export { ConfigError } from "./config/errors.ts";
+export { registerExecutorSchema } from "./config/executor-options.ts";
+export type { OptionSchema, OptionSpec, OptionType } from "./config/options.ts";

@@ -13,10 +13,36 @@ import {
   type ExecutorContext,
 } from "../executors/executor.ts";
 import { executorSchema } from "../config/executor-options.ts";
+import type { Config } from "../config/config.ts";
 import { parseExecutorOptions } from "../executors/options.ts";
 import { Execution, DryRunMiss } from "./execution.ts";
 import { LimitPool } from "./limits.ts";
 import { JobStatusTable } from "./status.ts";
+
+/** Scheduler options that a configuration implies. */
+function optionsFromConfig(config: Config | undefined): SchedulerOptions {
+  if (!config) return {};
+  const backend = config.backend;
+  return {
+    backendOptions: {
+      dbUri: backend.dbUri,
+      sqlitePath: backend.sqlitePath,
+      automigrate: backend.automigrate,
+      maxValueSize: backend.maxValueSize,
+    },
+    executorConfigs: config.executors,
+    limits: config.limits,
+    jobStatusInterval: config.scheduler.jobStatusInterval,
+    ignoreWarnings: config.scheduler.ignoreWarnings,
+    configDir: config.configDir,
+  };
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
+}
 
 function unknownExecutorType(name: string, type: string): Error {
   return new Error(
@@ -26,6 +52,11 @@ function unknownExecutorType(name: string, type: string): Error {
 
 /** How to build a scheduler. */
 export interface SchedulerOptions {
+  /**
+   * A loaded configuration (`redun.ini`): backend, executors, limits and scheduler
+   * options come from it unless given explicitly below.
+   */
+  config?: Config;
   /** An open backend; otherwise one is opened from `backendOptions` on first use. */
   backend?: Backend;
   /** Where provenance goes; default an in-memory SQLite database. */
@@ -88,7 +119,11 @@ export class Scheduler {
   /** The status table of the latest run. */
   status = new JobStatusTable();
 
-  constructor(private readonly options: SchedulerOptions = {}) {
+  private readonly options: SchedulerOptions;
+
+  constructor(options: SchedulerOptions = {}) {
+    options = { ...optionsFromConfig(options.config), ...definedOnly(options) };
+    this.options = options;
     this.log = options.log ?? ((text) => process.stderr.write(text));
     this.limits = new LimitPool(options.limits ?? {});
     this.ignoreWarnings = new Set(options.ignoreWarnings ?? []);
