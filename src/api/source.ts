@@ -5,11 +5,12 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
-const ENGINE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const API_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * The absolute path of the first module on the call stack outside the engine itself: the
- * module that called `task()`. Undefined when it cannot be told (e.g. code from `eval`).
+ * The absolute path of the first module on the call stack outside `src/api` (where
+ * `task()` lives): the module that defined the task, a workflow's or one of the engine's
+ * own. Undefined when it cannot be told (e.g. code from `eval`).
  */
 export function callerModulePath(): string | undefined {
   const stack = new Error().stack ?? "";
@@ -18,7 +19,7 @@ export function callerModulePath(): string | undefined {
     if (!match) continue;
     const file = match[1]!.startsWith("file://") ? fileURLToPath(match[1]!) : match[1]!;
     if (
-      file.startsWith(ENGINE_DIR + path.sep) ||
+      file.startsWith(API_DIR + path.sep) ||
       file.includes(`${path.sep}node_modules${path.sep}tsx${path.sep}`)
     ) {
       continue;

@@ -20,7 +20,7 @@ import { UnsupportedValueError } from "../values/errors.ts";
 import { Job, type CallResult } from "./job.ts";
 import type { LimitPool } from "./limits.ts";
 import type { JobState, JobStatusTable } from "./status.ts";
-import { isValueValid } from "./validity.ts";
+import { isValueValid, prepareValue } from "./validity.ts";
 
 /** How an execution was asked to run. */
 export interface ExecutionOptions {
@@ -326,7 +326,7 @@ export class Execution {
           this.dryrunMisses.push(describeCall(task, args));
           throw new DryRunMiss(describeCall(task, args));
         }
-        result = await this.execute(job, task, args, options);
+        result = await prepareValue(await this.execute(job, task, args, options));
         const resultHash = hashValue(result, `result of task "${task.fullname}"`);
         if (this.recording && this.recordable(result, resultHash, task)) {
           backend.recordEvaluation({
@@ -390,7 +390,7 @@ export class Execution {
       if (
         hit &&
         hit.subtreeTaskHashes.every((h) => this.taskHashes().has(h)) &&
-        isValueValid(hit.value)
+        (await isValueValid(hit.value))
       ) {
         return {
           value: hit.value,
@@ -401,7 +401,7 @@ export class Execution {
       return undefined;
     }
     const hit = await backend.getEvaluation(job.evalHash);
-    return hit && isValueValid(hit.value) ? { value: hit.value } : undefined;
+    return hit && (await isValueValid(hit.value)) ? { value: hit.value } : undefined;
   }
 
   /** Hashes of every task defined now (a shallow cache hit needs all of its subtree's). */

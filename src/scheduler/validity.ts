@@ -1,18 +1,69 @@
 /**
- * Whether a cached value is still valid: every registered value inside it (a File, say)
- * still matches what was recorded.
+ * Cached values are checked before they are replayed, and registered values are prepared
+ * (e.g. an S3 file's ETag fetched) before they are hashed.
  */
 import { handlerForValue } from "../values/registry.ts";
 
-/** Walks arrays, plain objects, Maps and Sets, asking registered types' `isValid`. */
-export function isValueValid(value: unknown): boolean {
-  if (value === null || typeof value !== "object") return true;
-  if (Array.isArray(value)) return value.every(isValueValid);
-  const handler = handlerForValue(value);
-  if (handler) return handler.isValid ? handler.isValid(value) : true;
-  if (value instanceof Map) return [...value].every(([k, v]) => isValueValid(k) && isValueValid(v));
-  if (value instanceof Set) return [...value].every(isValueValid);
+function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) return Object.values(value).every(isValueValid);
-  return true;
+  return proto === Object.prototype || proto === null;
+}
+
+/** Whether a value contains any registered (non-builtin) value, so walks can be skipped. */
+function hasRegistered(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some(hasRegistered);
+  if (handlerForValue(value)) return true;
+  if (value instanceof Map)
+    return [...value].some(([k, v]) => hasRegistered(k) || hasRegistered(v));
+  if (value instanceof Set) return [...value].some(hasRegistered);
+  return isPlainObject(value) && Object.values(value).some(hasRegistered);
+}
+
+/**
+ * Whether every registered value inside a value (a File, say) still matches what was
+ * recorded: walks arrays, plain objects, Maps and Sets, asking each type's `isValid`.
+ */
+export async function isValueValid(value: unknown): Promise<boolean> {
+  if (!hasRegistered(value)) return true;
+  const checks: (boolean | Promise<boolean>)[] = [];
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== "object") return;
+    if (Array.isArray(v)) return v.forEach(walk);
+    const handler = handlerForValue(v);
+    if (handler) {
+      if (handler.isValid) checks.push(handler.isValid(v));
+      return;
+    }
+    if (v instanceof Map) return v.forEach((x, k) => (walk(k), walk(x)));
+    if (v instanceof Set) return v.forEach(walk);
+    if (isPlainObject(v)) Object.values(v).forEach(walk);
+  };
+  walk(value);
+  return (await Promise.all(checks)).every(Boolean);
+}
+
+/** Runs registered types' `prepare` on every registered value inside a value (in place where possible). */
+export async function prepareValue<T>(value: T): Promise<T> {
+  if (!hasRegistered(value)) return value;
+  const walk = async (v: unknown): Promise<unknown> => {
+    if (v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) return Promise.all(v.map(walk));
+    const handler = handlerForValue(v);
+    if (handler) return handler.prepare ? handler.prepare(v) : v;
+    if (v instanceof Map) {
+      const entries = await Promise.all(
+        [...v].map(async ([k, x]) => [await walk(k), await walk(x)] as const),
+      );
+      return new Map(entries);
+    }
+    if (v instanceof Set) return new Set(await Promise.all([...v].map(walk)));
+    if (isPlainObject(v)) {
+      const keys = Object.keys(v);
+      const values = await Promise.all(keys.map((k) => walk((v as Record<string, unknown>)[k])));
+      return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+    }
+    return v;
+  };
+  return (await walk(value)) as T;
 }

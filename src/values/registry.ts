@@ -19,8 +19,14 @@ export interface TypeHandler<T = any> {
   /**
    * Whether a cached instance is still valid (for example, the file it names still has
    * the recorded contents). An invalid value in a cached result makes the cache miss.
+   * May be async (an S3 object is checked with a request).
    */
-  isValid?(value: T): boolean;
+  isValid?(value: T): boolean | Promise<boolean>;
+  /**
+   * Makes an instance ready to hash, asynchronously (e.g. fetches an S3 object's ETag).
+   * The scheduler awaits it on every argument and result before hashing them.
+   */
+  prepare?(value: T): Promise<T> | T;
   /** Called on arguments just before a task runs (for example, to stage a file). */
   preprocess?(value: T): T;
   /** Called on results just after a task returns (for example, to record a file's hash). */
