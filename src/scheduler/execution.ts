@@ -227,7 +227,9 @@ export class Execution {
 
   private evaluateCall(expr: TaskExpression, ctx: Context): Promise<unknown> {
     const result = this.call(expr, ctx);
-    ctx.job?.children.push(result);
+    // A failed child that matters fails the evaluation anyway; one recovered by catch_ must
+    // not fail its parent, so children are collected without their errors.
+    ctx.job?.children.push(result.catch(() => undefined));
     return result.then((r) => {
       ctx.upstream?.push(r.callHash);
       return r.value;
@@ -338,7 +340,7 @@ export class Execution {
         }
       }
       const value = await this.evaluate(result, { job, exportOptions: call.childExport });
-      const children = await Promise.all(job.children);
+      const children = (await Promise.all(job.children)).filter((c): c is CallResult => c !== undefined);
       const valueHash = hashValue(value, `result of task "${task.fullname}"`);
       const argsHash = hashParts(call.argHashes);
       const callHash = hashParts([

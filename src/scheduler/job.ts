@@ -18,8 +18,11 @@ export class Job {
   readonly id = randomUUID();
   readonly startTime = new Date().toISOString();
   state: JobState = "PENDING";
-  /** Calls made beneath this job (from its result's expressions), in the order they were found. */
-  readonly children: Promise<CallResult>[] = [];
+  /**
+   * Calls made beneath this job (from its result's expressions), in the order they were
+   * found; `undefined` for one that failed.
+   */
+  readonly children: Promise<CallResult | undefined>[] = [];
 
   constructor(
     readonly task: Task,
