@@ -7,46 +7,60 @@ import path from "node:path";
 import { ConfigError } from "./errors.ts";
 import { parseIni, type IniData } from "./ini.ts";
 import { executorSchema } from "./executor-options.ts";
-import { parseOptions, type OptionSchema } from "./options.ts";
+import { parseOptions, type OptionSchema, type ParsedOptions } from "./options.ts";
 
+/** The name of the configuration directory. */
 export const CONFIG_DIR_NAME = ".redun";
+/** The name of the configuration file inside it. */
 export const CONFIG_FILE_NAME = "redun.ini";
+
+/** An environment: variables for `${NAME}` and `REDUN_CONFIG`. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The `[scheduler]` section. */
 export interface SchedulerConfig {
   /** Warning kinds to silence, e.g. `namespace`. */
   ignoreWarnings: Set<string>;
-  /** `file_or_module::function` that builds the scheduler. */
+  /** `file_or_module::function` that builds the scheduler (a file relative to redun.ini). */
   setupScheduler?: string;
-  /** Seconds between job status tables; 0 or less shows the table only at the end. */
+  /** Seconds between job status tables (default 20); 0 or less shows the table only at the end. */
   jobStatusInterval: number;
-  /** Other configuration directories to import executors and federated tasks from. */
+  /** Other configuration directories (absolute) to import executors and federated tasks from. */
   federatedConfigs: string[];
 }
 
 /** The `[backend]` section. */
 export interface BackendConfig {
+  /** As written; ignored when `dbAwsSecretName` is set. */
   dbUri: string;
   dialect: "sqlite" | "postgresql";
   /** For SQLite: the absolute database file, or `:memory:`. */
   sqlitePath?: string;
+  /** Default true for SQLite, false otherwise (a shared database needs a planned migration). */
   automigrate: boolean;
+  /** The environment variable holding the database user name. */
   dbUsernameEnv: string;
+  /** The environment variable holding the database password. */
   dbPasswordEnv: string;
+  /** An AWS Secrets Manager secret with the database's address and credentials. */
   dbAwsSecretName?: string;
+  /** Largest value to store, in bytes. */
   maxValueSize: number;
   /** A local directory (absolute) or an `s3://` prefix. */
   valueStorePath?: string;
+  /** Values of at least this many bytes go to the value store. */
   valueStoreMinSize?: number;
 }
 
 /** An `[executors.NAME]` section. */
 export interface ExecutorConfig {
   type: string;
-  /** The section's options other than `type`, as written (strings). */
+  /** The section's options other than `type`, as written (interpolated strings). */
   options: Record<string, string>;
-  /** The file that defined it (for messages and relative paths). */
+  /** The file that defined it (for messages). */
   source: string;
+  /** The configuration directory of that file (for relative paths). */
+  configDir: string;
 }
 
 /** A `[federated_tasks.NAME]` section. */
@@ -54,23 +68,43 @@ export interface FederatedTaskConfig {
   namespace: string;
   taskName: string;
   loadModule: string;
+  /** The executor that has the execution context for this task. */
   executor: string;
+  /** As written: absolute, or relative to the executor's entrypoint. */
   configDir: string;
   taskSignature?: string;
   description?: string;
   /** Other keys: passed on to the federated subrun as task options / configuration. */
   extra: Record<string, string>;
+  /** The file that defined it (for messages). */
   source: string;
 }
 
-const DEFAULT_INI = `# redun configuration. Every option is described in the configuration reference.
+/** Where to look for the configuration (see {@link loadConfig}). */
+export interface LoadConfigOptions {
+  /** The `--config` flag: a configuration directory. */
+  configDir?: string;
+  /** Where the upward search starts and a new `.redun/` goes (default `process.cwd()`). */
+  cwd?: string;
+  /** Variables for `REDUN_CONFIG` and `${NAME}` (default `process.env`). */
+  env?: Env;
+}
+
+/** The `redun.ini` written into a new configuration directory. */
+export const DEFAULT_INI = `# redun configuration: see the configuration reference for every section and option.
+# Values may use \${name} (same section, [DEFAULT], then the environment) and
+# \${section:name}; write $$ for a literal dollar sign.
 
 [backend]
 # Relative sqlite paths are relative to this directory.
 db_uri = sqlite:///redun.db
-# automigrate = true
+# db_uri = postgresql://host:5432/redun   (credentials come from the variables below)
+# db_username_env = REDUN_DB_USERNAME
+# db_password_env = REDUN_DB_PASSWORD
+# db_aws_secret_name = my-rds-secret
+# automigrate = true                      (default true for sqlite, false otherwise)
 # max_value_size = 1000000000
-# value_store_path = values/
+# value_store_path = values/              (or s3://bucket/prefix/)
 # value_store_min_size = 1000000
 
 [scheduler]
@@ -81,7 +115,7 @@ db_uri = sqlite:///redun.db
 
 [executors.default]
 type = local
-# mode = thread        (thread, process, or inline: the scheduler's own thread)
+# mode = thread        (thread, process, or inline: the scheduler's own event loop)
 max_workers = 20
 
 # [executors.procs]
@@ -89,11 +123,48 @@ max_workers = 20
 # mode = process
 # max_workers = 4
 
+# [executors.other_name]
+# type = alias
+# target = procs
+
+# [executors.docker]
+# type = docker
+# image = my-image
+# scratch = scratch/
+
+# [executors.batch]
+# type = aws_batch
+# image = 123456789012.dkr.ecr.us-west-2.amazonaws.com/my-image
+# queue = my-queue
+# s3_scratch = s3://my-bucket/redun/
+# role = \${REDUN_ROLE}
+# vcpus = 1
+# memory = 4
+
+# [executors.glue]
+# type = aws_glue
+# s3_scratch = s3://my-bucket/redun/
+# workers = 10
+# worker_type = G.1X
+
+# [executors.k8s]
+# type = k8s
+# image = my-image
+# scratch = s3://my-bucket/redun/
+# namespace = default
+
 # [limits]
 # db = 10
+
+# [federated_tasks.my_entrypoint]
+# namespace = acme
+# task_name = main
+# load_module = workflow
+# executor = batch
+# config_dir = .redun
 `;
 
-const BACKEND_SCHEMA: OptionSchema = {
+const BACKEND_SCHEMA = {
   db_uri: { type: "string", default: "sqlite:///redun.db" },
   automigrate: { type: "bool", default: undefined },
   db_username_env: { type: "string", default: "REDUN_DB_USERNAME" },
@@ -102,14 +173,15 @@ const BACKEND_SCHEMA: OptionSchema = {
   max_value_size: { type: "int", default: 1_000_000_000, min: 1 },
   value_store_path: { type: "string", default: undefined },
   value_store_min_size: { type: "int", default: undefined, min: 0 },
-};
+} satisfies OptionSchema;
 
-const SCHEDULER_SCHEMA: OptionSchema = {
+const SCHEDULER_SCHEMA = {
   ignore_warnings: { type: "list", default: [] },
   setup_scheduler: { type: "string", default: undefined },
+  // The document says integer; fractions of a second are harmless and handy.
   job_status_interval: { type: "float", default: 20 },
   federated_configs: { type: "lines", default: [] },
-};
+} satisfies OptionSchema;
 
 const FEDERATED_TASK_REQUIRED = [
   "namespace",
@@ -119,131 +191,137 @@ const FEDERATED_TASK_REQUIRED = [
   "config_dir",
 ] as const;
 
-/** Serializable form of a Config (for worker threads and subruns). */
+const EXECUTORS_PREFIX = "executors.";
+const FEDERATED_PREFIX = "federated_tasks.";
+const INT_RE = /^[+-]?\d+$/;
+const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** Executors and federated tasks imported through `federated_configs`. */
+interface Imported {
+  executors: Record<string, ExecutorConfig>;
+  federatedTasks: Record<string, FederatedTaskConfig>;
+}
+
+/** Serializable form of a Config (for worker threads and subruns); see {@link Config.fromData}. */
 export interface ConfigData {
   configDir: string;
   path: string;
   ini: IniData;
-  imported: {
-    executors: Record<string, ExecutorConfig>;
-    federatedTasks: Record<string, FederatedTaskConfig>;
-  };
+  imported: Imported;
 }
 
 /**
  * A loaded configuration. Sections and options are read through typed accessors; raw
  * access is there for options of user-defined executors and `setup_scheduler` functions.
+ * Every section is checked when the configuration is made, so a bad file fails before
+ * anything runs.
  */
 export class Config {
   /** Warnings found while reading (unknown keys, …), for the caller to show. */
   readonly warnings: string[] = [];
-  private readonly importedExecutors: Record<string, ExecutorConfig>;
-  private readonly importedFederatedTasks: Record<string, FederatedTaskConfig>;
+  private readonly imported: Imported;
 
   private constructor(
-    /** The configuration directory (`.../.redun`). */
+    /** The configuration directory (`.../.redun`), absolute. */
     readonly configDir: string,
     /** The `redun.ini` file (it may not exist for a configuration made in code). */
     readonly path: string,
     private readonly ini: IniData,
-    imported?: ConfigData["imported"],
+    imported: Imported | undefined,
+    env: Env,
   ) {
-    this.importedExecutors = imported?.executors ?? {};
-    this.importedFederatedTasks = imported?.federatedTasks ?? {};
-    if (!imported) this.importFederatedConfigs();
-    // Validate every section now, so a bad file fails before anything runs.
+    this.imported = imported ?? { executors: {}, federatedTasks: {} };
+    if (!imported) this.importFederatedConfigs(env);
     void this.backend;
     void this.scheduler;
     void this.limits;
-    void this.executors;
-    void this.federatedTasks;
+    const executors = this.executors;
+    for (const [name, task] of Object.entries(this.federatedTasks)) {
+      if (!executors[task.executor]) {
+        this.warn(
+          `[federated_tasks.${name}] in ${task.source}: executor "${task.executor}" is not defined`,
+        );
+      }
+    }
   }
 
   /**
-   * A configuration from INI text.
-   * @param configDir relative paths in the text are resolved against it.
+   * A configuration from INI text (for tests and programs that build their own).
+   * @param options.configDir relative paths in the text are resolved against it.
+   * @param options.path the file name used in messages (default `configDir/redun.ini`).
+   * @param options.env variables for `${NAME}` (default `process.env`).
    */
   static fromString(
     text: string,
-    options: { configDir: string; path?: string; env?: Record<string, string | undefined> },
+    options: { configDir: string; path?: string; env?: Env },
   ): Config {
     const configDir = path.resolve(options.configDir);
     const file = options.path ?? path.join(configDir, CONFIG_FILE_NAME);
-    return new Config(configDir, file, parseIni(text, { source: file, env: options.env }));
+    const env = options.env ?? process.env;
+    return new Config(configDir, file, parseIni(text, { source: file, env }), undefined, env);
   }
 
   /** Reads `redun.ini` from a configuration directory. */
-  static fromDir(configDir: string, env?: Record<string, string | undefined>): Config {
-    const file = path.join(path.resolve(configDir), CONFIG_FILE_NAME);
-    let text: string;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch {
-      throw new ConfigError(
-        `cannot read ${file}: the configuration directory has no ${CONFIG_FILE_NAME}`,
-      );
-    }
-    return Config.fromString(text, { configDir, path: file, env });
+  static fromDir(configDir: string, env?: Env): Config {
+    const dir = path.resolve(configDir);
+    const file = path.join(dir, CONFIG_FILE_NAME);
+    return Config.fromString(readConfigFile(file), { configDir: dir, path: file, env });
   }
 
-  /** Rebuilds a configuration sent from another thread or process. */
+  /** Rebuilds a configuration sent from another thread or process (see {@link toData}). */
   static fromData(data: ConfigData): Config {
-    return new Config(data.configDir, data.path, data.ini, data.imported);
+    return new Config(data.configDir, data.path, data.ini, data.imported, {});
   }
 
-  /** A plain-data form of this configuration (see `fromData`). */
+  /** A plain-data (structured-clone and JSON safe) form of this configuration. */
   toData(): ConfigData {
-    return {
+    return structuredClone({
       configDir: this.configDir,
       path: this.path,
       ini: this.ini,
-      imported: { executors: this.importedExecutors, federatedTasks: this.importedFederatedTasks },
-    };
+      imported: this.imported,
+    });
   }
 
-  /** Section names in file order. */
+  /** Same as {@link toData}, for `JSON.stringify`. */
+  toJSON(): ConfigData {
+    return this.toData();
+  }
+
+  /** Section names in file order (without DEFAULT). */
   sections(): string[] {
     return [...this.ini.sections];
   }
 
-  /** A section's options (interpolated, DEFAULT included), or undefined. */
+  /** A section's options (interpolated, DEFAULT included), or undefined if there is none. */
   section(name: string): Readonly<Record<string, string>> | undefined {
-    return this.ini.values[name];
+    return Object.hasOwn(this.ini.values, name) ? this.ini.values[name] : undefined;
   }
 
-  /** One option, or `fallback`. */
+  /** One option (interpolated; keys are case-insensitive), or `fallback`. */
   get(section: string, key: string, fallback?: string): string | undefined {
-    return this.ini.values[section]?.[key.toLowerCase()] ?? fallback;
+    return this.section(section)?.[key.toLowerCase()] ?? fallback;
   }
 
-  /** A path from the configuration, resolved against the configuration directory. */
+  /** A path from the configuration: relative local paths are relative to the config dir. */
   resolvePath(p: string): string {
-    return path.isAbsolute(p) || /^[a-z][a-z0-9+.-]*:\/\//i.test(p)
-      ? p
-      : path.resolve(this.configDir, p);
+    return path.isAbsolute(p) || URL_RE.test(p) ? p : path.resolve(this.configDir, p);
   }
 
-  private where(section: string): string {
-    return `[${section}] in ${this.path}`;
-  }
-
-  /** Options a section sets itself (not inherited from DEFAULT). */
-  private own(section: string): Record<string, string> {
-    const values = this.ini.values[section] ?? {};
-    return Object.fromEntries((this.ini.ownKeys[section] ?? []).map((key) => [key, values[key]!]));
-  }
-
-  /** A section's options checked against a schema; DEFAULT options apply, unknown ones warn. */
-  parse(
-    section: string,
-    schema: OptionSchema,
-    extra: Record<string, string> = {},
-  ): Record<string, unknown> {
+  /**
+   * A section's options checked against a schema: DEFAULT options apply (without warnings
+   * when the schema does not declare them), unknown keys add warnings.
+   */
+  parse<S extends OptionSchema>(section: string, schema: S, extra: Record<string, string> = {}) {
     const own = new Set(this.ini.ownKeys[section] ?? []);
     const inherited = new Set(Object.keys(this.ini.defaults).filter((k) => !own.has(k)));
-    const raw = { ...(this.ini.values[section] ?? this.ini.defaults), ...extra };
-    const { values, warnings } = parseOptions(schema, raw, this.where(section), inherited);
-    for (const w of warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
+    // Like redun, a section that is not in the file gets nothing from DEFAULT.
+    const raw = { ...(this.section(section) ?? {}), ...extra };
+    const { values, warnings } = parseOptions(schema, raw, this.where(section), {
+      inherited,
+      baseDir: this.configDir,
+    });
+    for (const w of warnings) this.warn(w);
     return values;
   }
 
@@ -251,214 +329,289 @@ export class Config {
   get scheduler(): SchedulerConfig {
     const v = this.parse("scheduler", SCHEDULER_SCHEMA);
     return {
-      ignoreWarnings: new Set(v.ignore_warnings as string[]),
-      setupScheduler: v.setup_scheduler as string | undefined,
-      jobStatusInterval: v.job_status_interval as number,
-      federatedConfigs: (v.federated_configs as string[]).map((p) => this.resolvePath(p)),
+      ignoreWarnings: new Set(v.ignore_warnings),
+      setupScheduler: v.setup_scheduler ?? undefined,
+      jobStatusInterval: v.job_status_interval,
+      federatedConfigs: [...new Set(v.federated_configs.map((p) => this.resolvePath(p)))],
     };
   }
 
   /** The `[backend]` section, with the database URI checked and resolved. */
   get backend(): BackendConfig {
     const v = this.parse("backend", BACKEND_SCHEMA);
-    const dbUri = v.db_uri as string;
-    const where = `${this.where("backend")} db_uri`;
-    let dialect: BackendConfig["dialect"];
-    let sqlitePath: string | undefined;
-    if (dbUri.startsWith("sqlite:///")) {
-      dialect = "sqlite";
-      const p = dbUri.slice("sqlite:///".length);
-      if (!p) throw new ConfigError(`${where}: "${dbUri}" names no database file`);
-      sqlitePath = p === ":memory:" ? p : path.resolve(this.configDir, p);
-    } else if (/^postgres(ql)?:\/\//.test(dbUri)) {
-      dialect = "postgresql";
-      let url: URL;
-      try {
-        url = new URL(dbUri);
-      } catch {
-        throw new ConfigError(`${where}: "${dbUri}" is not a valid URI`);
-      }
-      if (url.username || url.password) {
-        throw new ConfigError(
-          `${where}: a username or password is not allowed in db_uri (redun.ini is often in source control); ` +
-            "set them in the environment variables named by db_username_env and db_password_env " +
-            "(default REDUN_DB_USERNAME, REDUN_DB_PASSWORD)",
-        );
-      }
-    } else {
-      throw new ConfigError(`${where}: "${dbUri}" is not a sqlite:/// or postgresql:// URI`);
-    }
-    const valueStore = v.value_store_path as string | undefined;
+    const dbAwsSecretName = v.db_aws_secret_name ?? undefined;
+    // The secret names the (PostgreSQL) database, and db_uri is ignored.
+    const { dialect, sqlitePath } = dbAwsSecretName
+      ? { dialect: "postgresql" as const, sqlitePath: undefined }
+      : this.parseDbUri(v.db_uri);
+    const valueStore = v.value_store_path ?? undefined;
     return {
-      dbUri,
+      dbUri: v.db_uri,
       dialect,
       sqlitePath,
-      automigrate: (v.automigrate as boolean | undefined) ?? dialect === "sqlite",
-      dbUsernameEnv: v.db_username_env as string,
-      dbPasswordEnv: v.db_password_env as string,
-      dbAwsSecretName: v.db_aws_secret_name as string | undefined,
-      maxValueSize: v.max_value_size as number,
+      automigrate: v.automigrate ?? dialect === "sqlite",
+      dbUsernameEnv: v.db_username_env,
+      dbPasswordEnv: v.db_password_env,
+      dbAwsSecretName,
+      maxValueSize: v.max_value_size,
       valueStorePath: valueStore === undefined ? undefined : this.resolvePath(valueStore),
-      valueStoreMinSize: v.value_store_min_size as number | undefined,
+      valueStoreMinSize: v.value_store_min_size ?? undefined,
     };
+  }
+
+  /** `sqlite:///rel.db`, `sqlite:////abs.db`, `sqlite:///:memory:`, `postgresql://host/db`. */
+  private parseDbUri(dbUri: string): Pick<BackendConfig, "dialect" | "sqlitePath"> {
+    const where = `${this.where("backend")} db_uri`;
+    if (dbUri === "sqlite://" || dbUri === "sqlite:///:memory:") {
+      return { dialect: "sqlite", sqlitePath: ":memory:" };
+    }
+    if (dbUri.startsWith("sqlite:///")) {
+      // Three slashes, then the path: relative to the config dir, or absolute with a fourth.
+      return { dialect: "sqlite", sqlitePath: path.resolve(this.configDir, dbUri.slice(10)) };
+    }
+    if (!/^postgres(ql)?:\/\//.test(dbUri)) {
+      throw new ConfigError(
+        `${where}: "${dbUri}" is not a sqlite:///PATH or postgresql://HOST:PORT/DB URI`,
+      );
+    }
+    let url: URL;
+    try {
+      url = new URL(dbUri);
+    } catch {
+      throw new ConfigError(`${where}: "${dbUri}" is not a valid URI`);
+    }
+    if (url.username || url.password) {
+      throw new ConfigError(
+        `${where}: a username or password is not allowed in db_uri (redun.ini is often in source control); ` +
+          "set them in the environment variables named by db_username_env and db_password_env " +
+          "(default REDUN_DB_USERNAME, REDUN_DB_PASSWORD)",
+      );
+    }
+    return { dialect: "postgresql", sqlitePath: undefined };
   }
 
   /** The `[limits]` section: named non-negative whole amounts. */
   get limits(): Record<string, number> {
     const limits: Record<string, number> = {};
     for (const [key, value] of Object.entries(this.own("limits"))) {
-      const n = Number(value);
-      if (!value.trim() || !Number.isInteger(n) || n < 0) {
+      if (!INT_RE.test(value) || Number(value) < 0) {
         throw new ConfigError(
           `${this.where("limits")} ${key}: expected a whole number of at least 0, got "${value}"`,
         );
       }
-      limits[key] = n;
+      limits[key] = Number(value);
     }
     return limits;
   }
 
   /** `[executors.NAME]` sections (and those imported by `federated_configs`). */
   get executors(): Record<string, ExecutorConfig> {
-    const executors: Record<string, ExecutorConfig> = {};
-    for (const section of this.ini.sections) {
-      if (section.startsWith("executor.")) {
-        throw new ConfigError(
-          `${this.where(section)}: executor sections are named [executors.NAME] (with an s)`,
-        );
-      }
-      if (!section.startsWith("executors.")) continue;
-      const name = section.slice("executors.".length);
-      const { type, ...options } = this.own(section);
-      if (!type)
-        throw new ConfigError(
-          `${this.where(section)}: the option "type" is required (local, docker, aws_batch, …)`,
-        );
-      // DEFAULT options reach an executor when its type declares them (configparser
-      // inheritance, without warnings about DEFAULT keys meant for other sections).
-      const schema = executorSchema(type) ?? {};
-      for (const [key, value] of Object.entries(this.ini.values[section] ?? {})) {
-        if (!(key in options) && key !== "type" && key in schema) options[key] = value;
-      }
-      executors[name] = { type, options, source: this.path };
-    }
-    return { ...executors, ...this.importedExecutors };
+    return { ...readExecutors(this.ini, this.path, this.configDir), ...this.imported.executors };
+  }
+
+  /**
+   * An executor's options checked against its type's schema, with defaults filled and
+   * relative paths resolved; undefined for an executor that is not configured. A type
+   * without a declared schema gets its options as written.
+   */
+  executorOptions(name: string): ParsedOptions | undefined {
+    const executor = this.executors[name];
+    if (!executor) return undefined;
+    const schema = executorSchema(executor.type);
+    if (!schema) return { values: { ...executor.options }, warnings: [] };
+    return parseOptions(schema, executor.options, `[executors.${name}] in ${executor.source}`, {
+      baseDir: executor.configDir,
+    });
   }
 
   /** `[federated_tasks.NAME]` sections (and those imported by `federated_configs`). */
   get federatedTasks(): Record<string, FederatedTaskConfig> {
-    const tasks: Record<string, FederatedTaskConfig> = {};
-    for (const section of this.ini.sections) {
-      if (!section.startsWith("federated_tasks.")) continue;
-      const name = section.slice("federated_tasks.".length);
-      const options = this.own(section);
-      for (const key of FEDERATED_TASK_REQUIRED) {
-        if (!options[key])
-          throw new ConfigError(`${this.where(section)}: the option "${key}" is required`);
-      }
-      const {
-        namespace,
-        task_name,
-        load_module,
-        executor,
-        config_dir,
-        task_signature,
-        description,
-        ...extra
-      } = options;
-      tasks[name] = {
-        namespace: namespace!,
-        taskName: task_name!,
-        loadModule: load_module!,
-        executor: executor!,
-        configDir: config_dir!,
-        taskSignature: task_signature,
-        description,
-        extra,
-        source: this.path,
-      };
-    }
-    return { ...tasks, ...this.importedFederatedTasks };
+    return { ...readFederatedTasks(this.ini, this.path), ...this.imported.federatedTasks };
   }
 
-  /** Imports executors and federated tasks from `[scheduler] federated_configs`. */
-  private importFederatedConfigs(): void {
-    const ownExecutors = this.executors;
-    const ownTasks = this.federatedTasks;
+  private where(section: string): string {
+    return `[${section}] in ${this.path}`;
+  }
+
+  private warn(warning: string): void {
+    if (!this.warnings.includes(warning)) this.warnings.push(warning);
+  }
+
+  /** Options a section sets itself (not inherited from DEFAULT). */
+  private own(section: string): Record<string, string> {
+    return ownOptions(this.ini, section);
+  }
+
+  /**
+   * Imports executors and federated tasks from `[scheduler] federated_configs`. Only
+   * those sections are read (not the imported files' own federated_configs); a name
+   * defined twice, here or in two imports, is an error naming both files.
+   */
+  private importFederatedConfigs(env: Env): void {
+    const executors = this.executors;
+    const tasks = this.federatedTasks;
     for (const dir of this.scheduler.federatedConfigs) {
-      if (!fs.existsSync(path.join(dir, CONFIG_FILE_NAME))) {
+      const where = `${this.where("scheduler")} federated_configs`;
+      if (URL_RE.test(dir)) {
         throw new ConfigError(
-          `${this.where("scheduler")} federated_configs: ${dir} has no ${CONFIG_FILE_NAME}`,
+          `${where}: ${dir}: only local configuration directories can be imported`,
         );
       }
-      const other = Config.fromDir(dir);
-      for (const [name, executor] of Object.entries(other.executors)) {
-        const existing = ownExecutors[name] ?? this.importedExecutors[name];
+      const file = path.join(dir, CONFIG_FILE_NAME);
+      if (!fs.existsSync(file))
+        throw new ConfigError(`${where}: ${dir} has no ${CONFIG_FILE_NAME}`);
+      const ini = parseIni(readConfigFile(file), { source: file, env });
+      for (const [name, executor] of Object.entries(readExecutors(ini, file, dir))) {
+        const existing = executors[name];
         if (existing) {
           throw new ConfigError(
             `executor "${name}" is defined twice: in ${existing.source} and in ${executor.source} (federated_configs)`,
           );
         }
-        this.importedExecutors[name] = executor;
+        executors[name] = this.imported.executors[name] = executor;
       }
-      for (const [name, task] of Object.entries(other.federatedTasks)) {
-        const existing = ownTasks[name] ?? this.importedFederatedTasks[name];
+      for (const [name, task] of Object.entries(readFederatedTasks(ini, file))) {
+        const existing = tasks[name];
         if (existing) {
           throw new ConfigError(
             `federated task "${name}" is defined twice: in ${existing.source} and in ${task.source} (federated_configs)`,
           );
         }
-        this.importedFederatedTasks[name] = task;
+        tasks[name] = this.imported.federatedTasks[name] = task;
       }
     }
   }
 }
 
-/** Where the configuration directory is, in the documented order of precedence. */
-export function findConfigDir(
-  options: { configDir?: string; cwd?: string; env?: Record<string, string | undefined> } = {},
-): {
-  dir: string;
-  create: boolean;
-} {
+function readConfigFile(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigError(
+      `cannot read ${file}: the configuration directory has no ${CONFIG_FILE_NAME}`,
+    );
+  }
+}
+
+function ownOptions(ini: IniData, section: string): Record<string, string> {
+  const values = ini.values[section] ?? {};
+  return Object.fromEntries((ini.ownKeys[section] ?? []).map((key) => [key, values[key]!]));
+}
+
+/** The `[executors.NAME]` sections of one file. */
+function readExecutors(ini: IniData, file: string, configDir: string) {
+  const executors: Record<string, ExecutorConfig> = {};
+  for (const section of ini.sections) {
+    if (section.startsWith("executor.")) {
+      const name = section.slice("executor.".length);
+      throw new ConfigError(
+        `[${section}] in ${file}: executor sections are named [executors.NAME] (with an s); rename it [executors.${name}]`,
+      );
+    }
+    if (!section.startsWith(EXECUTORS_PREFIX)) continue;
+    const name = section.slice(EXECUTORS_PREFIX.length);
+    const { type, ...options } = ownOptions(ini, section);
+    if (!type) {
+      throw new ConfigError(
+        `[${section}] in ${file}: the option "type" is required (local, alias, docker, aws_batch, aws_glue, k8s, …)`,
+      );
+    }
+    // DEFAULT options reach an executor when its type declares them (configparser
+    // inheritance, without warnings about DEFAULT keys meant for other sections).
+    const schema = executorSchema(type) ?? {};
+    for (const [key, value] of Object.entries(ini.values[section]!)) {
+      if (!(key in options) && key !== "type" && key in schema) options[key] = value;
+    }
+    executors[name] = { type, options, source: file, configDir };
+  }
+  return executors;
+}
+
+/** The `[federated_tasks.NAME]` sections of one file. */
+function readFederatedTasks(ini: IniData, file: string) {
+  const tasks: Record<string, FederatedTaskConfig> = {};
+  for (const section of ini.sections) {
+    if (!section.startsWith(FEDERATED_PREFIX)) continue;
+    const name = section.slice(FEDERATED_PREFIX.length);
+    const options = ownOptions(ini, section);
+    for (const key of FEDERATED_TASK_REQUIRED) {
+      if (!options[key]) {
+        throw new ConfigError(`[${section}] in ${file}: the option "${key}" is required`);
+      }
+    }
+    const {
+      namespace,
+      task_name,
+      load_module,
+      executor,
+      config_dir,
+      task_signature,
+      description,
+      ...extra
+    } = options;
+    tasks[name] = {
+      namespace: namespace!,
+      taskName: task_name!,
+      loadModule: load_module!,
+      executor: executor!,
+      configDir: config_dir!,
+      taskSignature: task_signature,
+      description,
+      extra,
+      source: file,
+    };
+  }
+  return tasks;
+}
+
+/**
+ * Where the configuration directory is, in the documented order of precedence:
+ * `configDir` (the `--config` flag), `REDUN_CONFIG`, the nearest `.redun/` from `cwd`
+ * upward, else `cwd/.redun` (with `create: true`).
+ * @throws ConfigError when the flag or the variable names a directory without redun.ini.
+ */
+export function findConfigDir(options: LoadConfigOptions = {}): { dir: string; create: boolean } {
   const env = options.env ?? process.env;
   const cwd = path.resolve(options.cwd ?? process.cwd());
-  if (options.configDir) {
-    const dir = path.resolve(cwd, options.configDir);
+  const given = options.configDir
+    ? { dir: options.configDir, label: `--config ${options.configDir}` }
+    : env.REDUN_CONFIG
+      ? { dir: env.REDUN_CONFIG, label: `REDUN_CONFIG=${env.REDUN_CONFIG}` }
+      : undefined;
+  if (given) {
+    const dir = path.resolve(cwd, given.dir);
     if (!fs.existsSync(path.join(dir, CONFIG_FILE_NAME))) {
-      throw new ConfigError(`--config ${options.configDir}: ${dir} has no ${CONFIG_FILE_NAME}`);
-    }
-    return { dir, create: false };
-  }
-  if (env.REDUN_CONFIG) {
-    const dir = path.resolve(cwd, env.REDUN_CONFIG);
-    if (!fs.existsSync(path.join(dir, CONFIG_FILE_NAME))) {
-      throw new ConfigError(`REDUN_CONFIG=${env.REDUN_CONFIG}: ${dir} has no ${CONFIG_FILE_NAME}`);
+      throw new ConfigError(`${given.label}: ${dir} has no ${CONFIG_FILE_NAME}`);
     }
     return { dir, create: false };
   }
   for (let dir = cwd; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, CONFIG_DIR_NAME);
-    if (fs.existsSync(candidate) && fs.statSync(candidate).isDirectory())
+    if (fs.statSync(candidate, { throwIfNoEntry: false })?.isDirectory()) {
       return { dir: candidate, create: false };
+    }
     if (path.dirname(dir) === dir) break;
   }
   return { dir: path.join(cwd, CONFIG_DIR_NAME), create: true };
 }
 
 /**
- * Finds and loads the configuration: `configDir` (the `--config` flag), then
- * `REDUN_CONFIG`, then the nearest `.redun/` from `cwd` upward; otherwise creates `.redun/`
- * in `cwd` with a default `redun.ini`.
+ * Finds and loads the configuration (see {@link findConfigDir}); a new `.redun/`, or a
+ * found one without redun.ini, gets the commented default {@link DEFAULT_INI}.
+ * @throws ConfigError for a missing configuration named by the flag or `REDUN_CONFIG`, or
+ *   any problem in the file.
  */
-export function loadConfig(
-  options: { configDir?: string; cwd?: string; env?: Record<string, string | undefined> } = {},
-): Config {
-  const { dir, create } = findConfigDir(options);
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const { dir } = findConfigDir(options);
   const file = path.join(dir, CONFIG_FILE_NAME);
-  if (create || !fs.existsSync(file)) {
+  if (!fs.existsSync(file)) {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(file, DEFAULT_INI, { flag: "wx" });
+    try {
+      fs.writeFileSync(file, DEFAULT_INI, { flag: "wx" });
+    } catch (error) {
+      // Another process made it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
   }
   return Config.fromDir(dir, options.env);
 }

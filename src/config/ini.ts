@@ -9,73 +9,101 @@
  */
 import { ConfigError } from "./errors.ts";
 
-/** The parsed file: every section's options, fully interpolated, DEFAULT keys included. */
+/** The parsed file. */
 export interface IniData {
   /** Section names in file order (without DEFAULT). */
   sections: string[];
   /** Interpolated options per section, including inherited DEFAULT options. */
   values: Record<string, Record<string, string>>;
-  /** The DEFAULT section's interpolated options. */
+  /** The DEFAULT section's options as written (not interpolated), like `parser.defaults()`. */
   defaults: Record<string, string>;
-  /** Keys each section sets itself (not inherited from DEFAULT). */
+  /** Keys each section sets itself (not inherited from DEFAULT), in file order. */
   ownKeys: Record<string, string[]>;
 }
 
-const DEFAULT_SECTION = "DEFAULT";
-const MAX_DEPTH = 10;
-const SECTION_RE = /^\[(.+)\]/;
-const OPTION_RE = /^(.*?)\s*([=:])\s*(.*)$/;
-
-interface RawSection {
-  options: Map<string, string[]>;
+/** Options of {@link parseIni}. */
+export interface ParseIniOptions {
+  /** The file name (or another label), for messages. */
+  source: string;
+  /** The environment for `${NAME}` fallbacks (default `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
+export const DEFAULT_SECTION = "DEFAULT";
+/** configparser's MAX_INTERPOLATION_DEPTH. */
+const MAX_DEPTH = 10;
+/** configparser's SECTCRE: greedy up to the last `]`, trailing text ignored. */
+const SECTION_RE = /^\[(.+)\]/;
+/** configparser's OPTCRE: the first `=` or `:` separates key from value. */
+const OPTION_RE = /^(.*?)\s*([=:])\s*(.*)$/;
+/** configparser's _KEYCRE. */
+const REFERENCE_RE = /^\$\{([^}]+)\}/;
+
+/** Raw options of one section: each key's lines, joined once the file is read. */
+type RawSection = Map<string, string[]>;
+
 /**
- * Parses INI text.
- * @param source the file name, for messages.
- * @param env the environment for `${NAME}` fallbacks (default `process.env`).
- * @throws ConfigError naming the file and line (syntax) or section and key (interpolation).
+ * Parses INI text into fully interpolated sections.
+ * @throws ConfigError naming the file and line (syntax) or the section and key
+ *   (interpolation).
  */
-export function parseIni(
-  text: string,
-  options: { source: string; env?: Record<string, string | undefined> },
-): IniData {
-  const { source } = options;
-  const env = options.env ?? process.env;
-  const raw = new Map<string, RawSection>();
-  const defaults: RawSection = { options: new Map() };
-  const seen = new Set<string>();
+export function parseIni(text: string, options: ParseIniOptions): IniData {
+  const { rawDefaults, rawSections, ownKeys } = readSections(text, options.source);
+  const interpolator = new Interpolator(
+    options.source,
+    options.env ?? process.env,
+    rawDefaults,
+    rawSections,
+  );
+  const values: Record<string, Record<string, string>> = {};
+  for (const [name, section] of rawSections) {
+    const out: Record<string, string> = {};
+    for (const key of Object.keys(section)) out[key] = interpolator.get(name, key);
+    values[name] = out;
+  }
+  return { sections: [...rawSections.keys()], values, defaults: rawDefaults, ownKeys };
+}
+
+/** Reads the file's structure: sections, keys and (joined, uninterpolated) values. */
+function readSections(text: string, source: string) {
+  const defaults: RawSection = new Map();
+  const sections = new Map<string, RawSection>();
+  // Like configparser's strict mode: a section or a (section, key) may appear only once.
+  const added = new Set<string>();
   let current: RawSection | undefined;
   let currentName = "";
   let option: string | undefined;
   let indentLevel = 0;
 
-  const lines = text.split(/\r?\n/);
-  lines.forEach((line, index) => {
+  text.split(/\r?\n/).forEach((line, index) => {
     const lineno = index + 1;
     const stripped = line.trim();
     const isComment = stripped.startsWith("#") || stripped.startsWith(";");
     if (!stripped || isComment) {
-      // configparser keeps empty lines inside a value (trimmed at the end), not comment lines.
-      if (!isComment && current && option !== undefined) current.options.get(option)!.push("");
+      // An empty line may be part of a multi-line value (trailing ones are stripped at the
+      // end); a comment line never is.
+      if (!isComment && current && option !== undefined) current.get(option)!.push("");
       return;
     }
     const indent = line.length - line.trimStart().length;
     if (current && option !== undefined && indent > indentLevel) {
-      current.options.get(option)!.push(stripped);
+      current.get(option)!.push(stripped);
       return;
     }
     indentLevel = indent;
     const header = SECTION_RE.exec(stripped);
     if (header) {
       const name = header[1]!;
-      if (seen.has(`[${name}]`))
-        throw new ConfigError(`${source}, line ${lineno}: section [${name}] appears twice`);
-      seen.add(`[${name}]`);
-      if (name === DEFAULT_SECTION) current = defaults;
-      else {
-        current = { options: new Map() };
-        raw.set(name, current);
+      if (name === DEFAULT_SECTION) {
+        // configparser lets [DEFAULT] reopen; its keys still may not repeat.
+        current = defaults;
+      } else {
+        if (added.has(`[${name}]`)) {
+          throw new ConfigError(`${source}, line ${lineno}: section [${name}] appears twice`);
+        }
+        added.add(`[${name}]`);
+        current = new Map();
+        sections.set(name, current);
       }
       currentName = name;
       option = undefined;
@@ -92,99 +120,111 @@ export function parseIni(
         `${source}, line ${lineno}: cannot read "${stripped}" in [${currentName}] (expected key = value)`,
       );
     }
-    const key = match[1].trimEnd().toLowerCase();
-    if (seen.has(`${currentName}\0${key}`)) {
+    const key = match[1].toLowerCase();
+    if (added.has(`${currentName}\0${key}`)) {
       throw new ConfigError(
         `${source}, line ${lineno}: key "${key}" appears twice in [${currentName}]`,
       );
     }
-    seen.add(`${currentName}\0${key}`);
-    current.options.set(key, [match[3]!.trim()]);
+    added.add(`${currentName}\0${key}`);
+    current.set(key, [match[3]!]);
     option = key;
   });
 
-  const join = (section: RawSection) => {
+  // configparser joins the lines of a value with "\n" and strips the end only.
+  const join = (section: RawSection): Record<string, string> => {
     const out: Record<string, string> = {};
-    for (const [key, parts] of section.options) out[key] = parts.join("\n").trimEnd();
+    for (const [key, parts] of section) out[key] = parts.join("\n").trimEnd();
     return out;
   };
   const rawDefaults = join(defaults);
   const rawSections = new Map<string, Record<string, string>>();
-  for (const [name, section] of raw) rawSections.set(name, { ...rawDefaults, ...join(section) });
+  const ownKeys: Record<string, string[]> = {};
+  for (const [name, section] of sections) {
+    rawSections.set(name, { ...rawDefaults, ...join(section) });
+    ownKeys[name] = [...section.keys()];
+  }
+  return { rawDefaults, rawSections, ownKeys };
+}
 
-  const lookupSection = (name: string): Record<string, string> | undefined =>
-    name === DEFAULT_SECTION ? rawDefaults : rawSections.get(name);
+/** ExtendedInterpolation, plus redun's fallback to the environment. */
+class Interpolator {
+  constructor(
+    private readonly source: string,
+    private readonly env: Readonly<Record<string, string | undefined>>,
+    private readonly defaults: Record<string, string>,
+    private readonly sections: Map<string, Record<string, string>>,
+  ) {}
 
-  function interpolate(
+  /** The interpolated value of `key` in `section` (which must exist). */
+  get(section: string, key: string): string {
+    const origin = { section, key };
+    return this.expand(section, this.lookup(section)![key]!, 1, origin);
+  }
+
+  /** A section's raw options with DEFAULT merged in; DEFAULT itself is a valid target. */
+  private lookup(section: string): Record<string, string> | undefined {
+    return section === DEFAULT_SECTION ? this.defaults : this.sections.get(section);
+  }
+
+  private fail(origin: { section: string; key: string }, problem: string): ConfigError {
+    return new ConfigError(`${this.source}: [${origin.section}] ${origin.key}: ${problem}`);
+  }
+
+  private expand(
     section: string,
-    key: string,
     value: string,
     depth: number,
-    origin: string,
+    origin: { section: string; key: string },
   ): string {
     if (depth > MAX_DEPTH) {
-      throw new ConfigError(
-        `${source}: [${origin}] interpolation is nested too deeply (a reference cycle?) at "${key}"`,
+      throw this.fail(
+        origin,
+        `interpolation is nested more than ${MAX_DEPTH} levels deep (a reference cycle?)`,
       );
     }
     let out = "";
     let rest = value;
-    while (rest) {
-      const p = rest.indexOf("$");
-      if (p < 0) return out + rest;
+    for (let p = rest.indexOf("$"); p >= 0; p = rest.indexOf("$")) {
       out += rest.slice(0, p);
       rest = rest.slice(p);
-      const next = rest[1];
-      if (next === "$") {
+      if (rest[1] === "$") {
         out += "$";
         rest = rest.slice(2);
         continue;
       }
-      const ref = /^\$\{([^}]+)\}/.exec(rest);
-      if (next !== "{" || !ref) {
-        throw new ConfigError(
-          `${source}: [${origin}] ${key}: "$" must be followed by "$" or "{name}" (found ${JSON.stringify(rest.slice(0, 20))})`,
+      const ref = rest[1] === "{" ? REFERENCE_RE.exec(rest) : null;
+      if (!ref) {
+        throw this.fail(
+          origin,
+          `"$" must be followed by "$" or "{name}" (found ${JSON.stringify(rest.slice(0, 20))}; write $$ for a dollar sign)`,
         );
       }
       rest = rest.slice(ref[0].length);
-      const parts = ref[1]!.split(":");
-      if (parts.length > 2)
-        throw new ConfigError(`${source}: [${origin}] ${key}: more than one ":" in \${${ref[1]}}`);
-      const [refSection, refKey] =
-        parts.length === 2 ? [parts[0]!, parts[1]!] : [section, parts[0]!];
-      const values = lookupSection(refSection);
-      const found = values?.[refKey.toLowerCase()];
+      const name = ref[1]!;
+      const parts = name.split(":");
+      if (parts.length > 2) throw this.fail(origin, `more than one ":" in \${${name}}`);
+      const [refSection, refKey] = parts.length === 2 ? [parts[0]!, parts[1]!] : [section, name];
+      const found = this.lookup(refSection)?.[refKey.toLowerCase()];
       if (found !== undefined) {
-        out += found.includes("$")
-          ? interpolate(refSection, refKey.toLowerCase(), found, depth + 1, origin)
-          : found;
+        out += found.includes("$") ? this.expand(refSection, found, depth + 1, origin) : found;
         continue;
       }
-      const fromEnv = parts.length === 1 ? env[refKey] : undefined;
+      // redun's extension: ${NAME} falls back to the environment (the name as written).
+      const fromEnv = parts.length === 1 ? this.env[refKey] : undefined;
       if (fromEnv === undefined) {
-        throw new ConfigError(
-          `${source}: [${origin}] ${key}: \${${ref[1]}} is not defined ` +
+        throw this.fail(
+          origin,
+          `\${${name}} is not defined ` +
             (parts.length === 1
               ? `in [${section}], [DEFAULT] or the environment`
-              : `(no key "${refKey}" in [${refSection}])`),
+              : this.lookup(refSection)
+                ? `(no key "${refKey}" in [${refSection}])`
+                : `(no section [${refSection}])`),
         );
       }
       out += fromEnv;
     }
-    return out;
+    return out + rest;
   }
-
-  const values: Record<string, Record<string, string>> = {};
-  for (const [name, options] of rawSections) {
-    values[name] = {};
-    for (const [key, value] of Object.entries(options))
-      values[name][key] = interpolate(name, key, value, 1, name);
-  }
-  const interpolatedDefaults: Record<string, string> = {};
-  for (const [key, value] of Object.entries(rawDefaults)) {
-    interpolatedDefaults[key] = interpolate(DEFAULT_SECTION, key, value, 1, DEFAULT_SECTION);
-  }
-  const ownKeys: Record<string, string[]> = {};
-  for (const [name, section] of raw) ownKeys[name] = [...section.options.keys()];
-  return { sections: [...rawSections.keys()], values, defaults: interpolatedDefaults, ownKeys };
 }

@@ -1,0 +1,1087 @@
+/**
+ * Configuration: discovery of `.redun/`, the default file, typed sections (backend,
+ * scheduler, limits, executors, federated tasks), option schemas, and federated_configs.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, test } from "node:test";
+import {
+  Config,
+  DEFAULT_INI,
+  findConfigDir,
+  loadConfig,
+  CONFIG_FILE_NAME,
+} from "../src/config/config.ts";
+import { ConfigError } from "../src/config/errors.ts";
+import {
+  AWS_BATCH_SCHEMA,
+  EXECUTOR_SCHEMAS,
+  executorSchema,
+  registerExecutorSchema,
+} from "../src/config/executor-options.ts";
+import { parseOptions, shellSplit, type OptionSchema } from "../src/config/options.ts";
+
+const tmpRoots: string[] = [];
+/** A fresh temporary directory (never inside the repository). */
+function tmp(): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "redun-config-")));
+  tmpRoots.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of tmpRoots) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes `files` (name → content) under `dir`. */
+function write(dir: string, files: Record<string, string>): void {
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+}
+
+const CONFIG_DIR = "/project/.redun";
+/** A configuration from text, in a fixed (not necessarily existing) directory. */
+function config(text: string, env: Record<string, string> = {}): Config {
+  return Config.fromString(text, { configDir: CONFIG_DIR, env });
+}
+
+/** Asserts a ConfigError whose message matches every pattern. */
+function configError(fn: () => unknown, ...patterns: RegExp[]): string {
+  let message = "";
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    message = error.message;
+    for (const pattern of patterns) assert.match(error.message, pattern);
+    return true;
+  });
+  return message;
+}
+
+describe("discovery of the configuration directory", () => {
+  const ini = (name: string) => `[limits]\n${name} = 1\n`;
+  const which = (c: Config) => Object.keys(c.limits)[0];
+
+  test("--config wins over REDUN_CONFIG and the search, relative to cwd", () => {
+    const root = tmp();
+    write(root, {
+      "flag/redun.ini": ini("flag"),
+      "envdir/redun.ini": ini("env"),
+      "work/.redun/redun.ini": ini("search"),
+    });
+    const c = loadConfig({
+      configDir: "../flag",
+      cwd: path.join(root, "work"),
+      env: { REDUN_CONFIG: path.join(root, "envdir") },
+    });
+    assert.equal(c.configDir, path.join(root, "flag"));
+    assert.equal(c.path, path.join(root, "flag", CONFIG_FILE_NAME));
+    assert.equal(which(c), "flag");
+  });
+
+  test("REDUN_CONFIG wins over the search", () => {
+    const root = tmp();
+    write(root, { "envdir/redun.ini": ini("env"), "work/.redun/redun.ini": ini("search") });
+    const c = loadConfig({ cwd: path.join(root, "work"), env: { REDUN_CONFIG: "../envdir" } });
+    assert.equal(c.configDir, path.join(root, "envdir"));
+    assert.equal(which(c), "env");
+  });
+
+  test("an empty REDUN_CONFIG counts as unset", () => {
+    const root = tmp();
+    write(root, { "work/.redun/redun.ini": ini("search") });
+    const c = loadConfig({ cwd: path.join(root, "work"), env: { REDUN_CONFIG: "" } });
+    assert.equal(which(c), "search");
+  });
+
+  test("the search finds the nearest .redun/ upward from cwd", () => {
+    const root = tmp();
+    write(root, { ".redun/redun.ini": ini("outer"), "a/.redun/redun.ini": ini("inner") });
+    fs.mkdirSync(path.join(root, "a/b/c"), { recursive: true });
+    const inner = loadConfig({ cwd: path.join(root, "a/b/c"), env: {} });
+    assert.equal(inner.configDir, path.join(root, "a/.redun"));
+    assert.equal(which(inner), "inner");
+    fs.mkdirSync(path.join(root, "x/y"), { recursive: true });
+    assert.equal(which(loadConfig({ cwd: path.join(root, "x/y"), env: {} })), "outer");
+  });
+
+  test("a file named .redun is not a configuration directory", () => {
+    const root = tmp();
+    write(root, { ".redun/redun.ini": ini("dir"), "a/.redun": "not a directory" });
+    assert.deepEqual(findConfigDir({ cwd: path.join(root, "a"), env: {} }), {
+      dir: path.join(root, ".redun"),
+      create: false,
+    });
+  });
+
+  test("otherwise .redun/ is created in cwd with the default redun.ini", () => {
+    const root = tmp();
+    assert.deepEqual(findConfigDir({ cwd: root, env: {} }), {
+      dir: path.join(root, ".redun"),
+      create: true,
+    });
+    const c = loadConfig({ cwd: root, env: {} });
+    assert.equal(c.configDir, path.join(root, ".redun"));
+    assert.equal(fs.readFileSync(path.join(root, ".redun", "redun.ini"), "utf8"), DEFAULT_INI);
+    // A second load finds it (and does not rewrite it).
+    fs.appendFileSync(path.join(root, ".redun", "redun.ini"), "[limits]\nmine = 3\n");
+    assert.deepEqual(loadConfig({ cwd: root, env: {} }).limits, { mine: 3 });
+  });
+
+  test("a found .redun/ without redun.ini gets the default file", () => {
+    const root = tmp();
+    fs.mkdirSync(path.join(root, ".redun"));
+    fs.mkdirSync(path.join(root, "sub"));
+    const c = loadConfig({ cwd: path.join(root, "sub"), env: {} });
+    assert.equal(c.configDir, path.join(root, ".redun"));
+    assert.ok(fs.existsSync(path.join(root, ".redun", "redun.ini")));
+  });
+
+  test("--config naming a missing directory, or one without redun.ini, is an error", () => {
+    const root = tmp();
+    configError(
+      () => loadConfig({ configDir: "nowhere", cwd: root, env: {} }),
+      /^--config nowhere: .*nowhere has no redun\.ini$/,
+    );
+    fs.mkdirSync(path.join(root, "empty"));
+    configError(
+      () => loadConfig({ configDir: "empty", cwd: root, env: {} }),
+      /^--config empty: .*empty has no redun\.ini$/,
+    );
+    assert.ok(!fs.existsSync(path.join(root, "empty", "redun.ini")), "nothing is created");
+  });
+
+  test("REDUN_CONFIG naming a directory without redun.ini is an error", () => {
+    const root = tmp();
+    configError(
+      () => loadConfig({ cwd: root, env: { REDUN_CONFIG: "/no/such/dir" } }),
+      /^REDUN_CONFIG=\/no\/such\/dir: \/no\/such\/dir has no redun\.ini$/,
+    );
+  });
+});
+
+describe("the default redun.ini", () => {
+  const c = config(DEFAULT_INI);
+
+  test("yields the documented defaults, without warnings", () => {
+    assert.deepEqual(c.backend, {
+      dbUri: "sqlite:///redun.db",
+      dialect: "sqlite",
+      sqlitePath: path.join(CONFIG_DIR, "redun.db"),
+      automigrate: true,
+      dbUsernameEnv: "REDUN_DB_USERNAME",
+      dbPasswordEnv: "REDUN_DB_PASSWORD",
+      dbAwsSecretName: undefined,
+      maxValueSize: 1_000_000_000,
+      valueStorePath: undefined,
+      valueStoreMinSize: undefined,
+    });
+    assert.deepEqual(c.scheduler, {
+      ignoreWarnings: new Set(),
+      setupScheduler: undefined,
+      jobStatusInterval: 20,
+      federatedConfigs: [],
+    });
+    assert.deepEqual(c.limits, {});
+    assert.deepEqual(c.executors, {
+      default: {
+        type: "local",
+        options: { max_workers: "20" },
+        source: path.join(CONFIG_DIR, "redun.ini"),
+        configDir: CONFIG_DIR,
+      },
+    });
+    assert.deepEqual(c.executorOptions("default")!.values, {
+      mode: "thread",
+      max_workers: 20,
+      start_method: "fork",
+    });
+    assert.deepEqual(c.federatedTasks, {});
+    assert.deepEqual(c.warnings, []);
+    assert.deepEqual(c.sections(), ["backend", "scheduler", "executors.default"]);
+  });
+
+  test("its commented examples are valid when uncommented", () => {
+    const examples = DEFAULT_INI.slice(DEFAULT_INI.indexOf("# [executors.procs]"))
+      .split("\n")
+      .map((line) => line.replace(/^# /, ""))
+      .join("\n");
+    const full = config(`[executors.default]\ntype = local\n${examples}`, {
+      REDUN_ROLE: "arn:aws:iam::1:role/r",
+    });
+    assert.deepEqual(Object.keys(full.executors), [
+      "default",
+      "procs",
+      "other_name",
+      "docker",
+      "batch",
+      "glue",
+      "k8s",
+    ]);
+    for (const name of Object.keys(full.executors)) {
+      assert.deepEqual(full.executorOptions(name)!.warnings, [], name);
+    }
+    assert.equal(full.executorOptions("batch")!.values.role, "arn:aws:iam::1:role/r");
+    assert.equal(full.executorOptions("docker")!.values.scratch, path.join(CONFIG_DIR, "scratch"));
+    assert.deepEqual(full.limits, { db: 10 });
+    assert.equal(full.federatedTasks.my_entrypoint!.executor, "batch");
+    assert.deepEqual(full.warnings, []);
+  });
+});
+
+describe("interpolation in redun.ini", () => {
+  const env = { REDUN_ROLE: "arn:env-role", BUCKET: "env-bucket" };
+  const c = config(
+    [
+      "[DEFAULT]",
+      "bucket = default-bucket",
+      "[executors.batch]",
+      "type = aws_batch",
+      "image = img",
+      "queue = q",
+      "prefix = redun",
+      "s3_scratch = s3://${bucket}/${prefix}/",
+      "role = ${REDUN_ROLE}",
+      "[executors.other]",
+      "type = aws_batch",
+      "bucket = own-bucket",
+      "image = ${executors.batch:image}",
+      "queue = q",
+      "s3_scratch = s3://${bucket}/x/",
+      "job_name_prefix = ${BUCKET}",
+    ].join("\n"),
+    env,
+  );
+
+  test("from the same section, DEFAULT, another section, and the environment", () => {
+    const batch = c.executors.batch!.options;
+    assert.equal(batch.s3_scratch, "s3://default-bucket/redun/");
+    assert.equal(batch.role, "arn:env-role");
+    const other = c.executors.other!.options;
+    assert.equal(other.s3_scratch, "s3://own-bucket/x/");
+    assert.equal(other.image, "img");
+    // Keys are case-insensitive, so ${BUCKET} is the [DEFAULT] bucket, not the variable.
+    assert.equal(other.job_name_prefix, "own-bucket");
+    assert.equal(c.get("executors.batch", "ROLE"), "arn:env-role");
+    assert.equal(c.get("executors.batch", "missing", "fallback"), "fallback");
+  });
+
+  test("DEFAULT keys reach an executor only when its type declares them, without warnings", () => {
+    assert.ok(!("bucket" in c.executors.batch!.options));
+    assert.ok(!("prefix" in c.executorOptions("batch")!.values));
+    assert.deepEqual(c.executorOptions("batch")!.warnings, [
+      '[executors.batch] in /project/.redun/redun.ini: unknown option "prefix" (known: ' +
+        Object.keys(AWS_BATCH_SCHEMA).join(", ") +
+        ")",
+    ]);
+    const d = config(
+      "[DEFAULT]\nvcpus = 8\nunrelated = 1\n[executors.b]\ntype = aws_batch\nimage = i\nqueue = q\ns3_scratch = s3://b/\n",
+    );
+    assert.equal(d.executorOptions("b")!.values.vcpus, 8);
+    assert.deepEqual(d.executorOptions("b")!.warnings, []);
+  });
+
+  test("an unresolvable reference names the file, section and key", () => {
+    configError(
+      () => config("[backend]\ndb_uri = sqlite:///${NOPE}/x.db\n"),
+      /^\/project\/\.redun\/redun\.ini: \[backend\] db_uri: \$\{NOPE\} is not defined/,
+    );
+  });
+});
+
+describe("[backend]", () => {
+  const backend = (lines: string, env: Record<string, string> = {}) =>
+    config(`[backend]\n${lines}\n`, env).backend;
+
+  test("db_uri: relative, absolute and in-memory sqlite", () => {
+    assert.equal(backend("db_uri = sqlite:///redun.db").sqlitePath, "/project/.redun/redun.db");
+    assert.equal(backend("db_uri = sqlite:///../data/r.db").sqlitePath, "/project/data/r.db");
+    assert.equal(backend("db_uri = sqlite:////var/lib/r.db").sqlitePath, "/var/lib/r.db");
+    assert.equal(backend("db_uri = sqlite:///:memory:").sqlitePath, ":memory:");
+    assert.equal(backend("db_uri = sqlite://").sqlitePath, ":memory:");
+    assert.equal(backend("db_uri = sqlite:///:memory:").dialect, "sqlite");
+  });
+
+  test("db_uri: postgresql and postgres", () => {
+    for (const uri of ["postgresql://db.host:5432/redun", "postgres://db.host/redun"]) {
+      const b = backend(`db_uri = ${uri}`);
+      assert.equal(b.dialect, "postgresql");
+      assert.equal(b.dbUri, uri);
+      assert.equal(b.sqlitePath, undefined);
+    }
+  });
+
+  test("db_uri: credentials in the URI are rejected, pointing to the env options", () => {
+    for (const uri of [
+      "postgresql://me:pw@host/db",
+      "postgresql://me@host/db",
+      "postgres://:pw@host/db",
+    ]) {
+      configError(
+        () => backend(`db_uri = ${uri}`),
+        /^\[backend\] in \/project\/\.redun\/redun\.ini db_uri: a username or password is not allowed/,
+        /db_username_env and db_password_env/,
+      );
+    }
+  });
+
+  test("db_uri: other schemes are rejected", () => {
+    for (const uri of ["mysql://host/db", "sqlite:relative.db", "redun.db", "postgresql://[bad"]) {
+      configError(
+        () => backend(`db_uri = ${uri}`),
+        /^\[backend\] in \/project\/\.redun\/redun\.ini db_uri: /,
+      );
+    }
+  });
+
+  test("automigrate: true for sqlite, false otherwise, unless set", () => {
+    assert.equal(backend("db_uri = sqlite:///r.db").automigrate, true);
+    assert.equal(backend("db_uri = postgresql://h/db").automigrate, false);
+    assert.equal(backend("db_uri = postgresql://h/db\nautomigrate = yes").automigrate, true);
+    assert.equal(backend("db_uri = sqlite:///r.db\nautomigrate = Off").automigrate, false);
+    assert.equal(config("").backend.automigrate, true, "no [backend] at all");
+  });
+
+  test("db_aws_secret_name: the database is PostgreSQL and db_uri is ignored", () => {
+    const b = backend("db_uri = not-a-uri\ndb_aws_secret_name = prod/redun");
+    assert.equal(b.dbAwsSecretName, "prod/redun");
+    assert.equal(b.dialect, "postgresql");
+    assert.equal(b.automigrate, false);
+  });
+
+  test("credentials variables, sizes and the value store", () => {
+    const b = backend(
+      "db_username_env = MY_USER\ndb_password_env = MY_PW\nmax_value_size = 1000\n" +
+        "value_store_path = values\nvalue_store_min_size = 100",
+    );
+    assert.equal(b.dbUsernameEnv, "MY_USER");
+    assert.equal(b.dbPasswordEnv, "MY_PW");
+    assert.equal(b.maxValueSize, 1000);
+    assert.equal(b.valueStorePath, "/project/.redun/values");
+    assert.equal(b.valueStoreMinSize, 100);
+    assert.equal(
+      backend("value_store_path = s3://bucket/values/").valueStorePath,
+      "s3://bucket/values/",
+    );
+    assert.equal(backend("value_store_path = /abs/values").valueStorePath, "/abs/values");
+    assert.equal(backend("value_store_path = None").valueStorePath, undefined);
+  });
+
+  test("malformed values name the section, key and value", () => {
+    configError(
+      () => backend("max_value_size = 1GB"),
+      /^\[backend\] in \/project\/\.redun\/redun\.ini max_value_size: expected a whole number, got "1GB"$/,
+    );
+    configError(
+      () => backend("automigrate = maybe"),
+      /^\[backend\] in .* automigrate: expected true or false .*, got "maybe"$/,
+    );
+    configError(
+      () => backend("value_store_min_size = -1"),
+      /\[backend\] in .* value_store_min_size: expected a whole number of at least 0, got "-1"/,
+    );
+  });
+
+  test("unknown keys are warnings", () => {
+    const c = config("[backend]\ndb_url = sqlite:///x.db\n");
+    assert.equal(c.warnings.length, 1);
+    assert.match(
+      c.warnings[0]!,
+      /^\[backend\] in \/project\/\.redun\/redun\.ini: unknown option "db_url" \(known: db_uri, /,
+    );
+  });
+});
+
+describe("[scheduler]", () => {
+  test("options, with relative federated_configs resolved", () => {
+    const root = tmp();
+    write(root, { "a/redun.ini": "", "b c/redun.ini": "" });
+    const c = Config.fromString(
+      [
+        "[scheduler]",
+        "ignore_warnings = namespace  other",
+        "setup_scheduler = ../workflow.ts::setup_scheduler",
+        "job_status_interval = 0",
+        "federated_configs =",
+        `    ${root}/a`,
+        "    ../b c",
+      ].join("\n"),
+      { configDir: path.join(root, "main"), env: {} },
+    );
+    assert.deepEqual(c.scheduler, {
+      ignoreWarnings: new Set(["namespace", "other"]),
+      setupScheduler: "../workflow.ts::setup_scheduler",
+      jobStatusInterval: 0,
+      federatedConfigs: [path.join(root, "a"), path.join(root, "b c")],
+    });
+  });
+
+  test("a bad job_status_interval names the section and key", () => {
+    configError(
+      () => config("[scheduler]\njob_status_interval = often\n"),
+      /^\[scheduler\] in .*redun\.ini job_status_interval: expected a number, got "often"$/,
+    );
+  });
+});
+
+describe("[limits]", () => {
+  test("named non-negative whole amounts; DEFAULT keys are not limits", () => {
+    const c = config("[DEFAULT]\nx = 1\n[limits]\ndb = 10\nweb_api = 5\nnone = 0\nplus = +2\n");
+    assert.deepEqual(c.limits, { db: 10, web_api: 5, none: 0, plus: 2 });
+  });
+
+  for (const bad of ["-1", "1.5", "ten", "", "0x10", "1e3"]) {
+    test(`a bad limit (${JSON.stringify(bad)}) names [limits] and the key`, () => {
+      configError(
+        () => config(`[limits]\ndb = ${bad}\n`),
+        new RegExp(
+          `^\\[limits\\] in .*redun\\.ini db: expected a whole number of at least 0, got "${bad.replace(/[+.]/g, "\\$&")}"$`,
+        ),
+      );
+    });
+  }
+});
+
+describe("[executors.NAME] sections", () => {
+  test("type and raw options; imported and own sections listed", () => {
+    const c = config(
+      "[executors.a]\ntype = local\nMode = process\n[executors.b]\ntype = alias\ntarget = a\n",
+    );
+    assert.equal(c.executors.a!.type, "local");
+    assert.deepEqual(c.executors.a!.options, { mode: "process" });
+    assert.deepEqual(c.executorOptions("b")!.values, { target: "a" });
+    assert.equal(c.executorOptions("nope"), undefined);
+  });
+
+  test("a missing type names the section and the key", () => {
+    configError(
+      () => config("[executors.x]\nmode = thread\n"),
+      /^\[executors\.x\] in \/project\/\.redun\/redun\.ini: the option "type" is required/,
+    );
+  });
+
+  test("[executor.NAME] is an error suggesting [executors.NAME]", () => {
+    configError(
+      () => config("[executor.batch]\ntype = local\n"),
+      /^\[executor\.batch\] in .*: executor sections are named \[executors\.NAME\] .*rename it \[executors\.batch\]$/,
+    );
+  });
+
+  test("executor types without a declared schema keep their options as written", () => {
+    const c = config("[executors.x]\ntype = my_cloud\nzone = 3\n");
+    assert.deepEqual(c.executorOptions("x"), { values: { zone: "3" }, warnings: [] });
+  });
+
+  test("a registered schema checks a user-defined executor type", () => {
+    registerExecutorSchema("test_cloud", {
+      zone: { type: "int", default: 1 },
+      region: { type: "string", required: true },
+    });
+    try {
+      const c = config("[executors.x]\ntype = test_cloud\nregion = eu\nextra = 1\n");
+      const parsed = c.executorOptions("x")!;
+      assert.deepEqual(parsed.values, { zone: 1, region: "eu" });
+      assert.match(parsed.warnings[0]!, /^\[executors\.x\] in .*: unknown option "extra"/);
+      configError(
+        () => config("[executors.x]\ntype = test_cloud\n").executorOptions("x"),
+        /^\[executors\.x\] in .*: the option "region" is required$/,
+      );
+    } finally {
+      delete EXECUTOR_SCHEMAS.test_cloud;
+    }
+    assert.equal(executorSchema("test_cloud"), undefined);
+    assert.throws(() => registerExecutorSchema("local", {}), /built in/);
+    assert.equal(executorSchema("toString"), undefined, "not an Object.prototype key");
+  });
+});
+
+/** Parses one executor section of `type` with `lines`. */
+function executor(type: string, lines: string[] = []) {
+  const c = config([`[executors.e]`, `type = ${type}`, ...lines].join("\n"));
+  return c.executorOptions("e")!;
+}
+
+const TS_CODE = ["**/*.ts", "**/*.mts", "**/*.js", "**/*.mjs", "**/*.json"];
+
+describe("executor option schemas and their defaults", () => {
+  test("local", () => {
+    assert.deepEqual(executor("local").values, {
+      mode: "thread",
+      max_workers: 20,
+      start_method: "fork",
+    });
+    assert.deepEqual(
+      executor("local", ["mode = inline", "max_workers = 3", "start_method = spawn"]).values,
+      {
+        mode: "inline",
+        max_workers: 3,
+        start_method: "spawn",
+      },
+    );
+    configError(
+      () => executor("local", ["mode = fiber"]),
+      /^\[executors\.e\] in .* mode: expected one of thread, process, inline, got "fiber"$/,
+    );
+    configError(
+      () => executor("local", ["max_workers = 0"]),
+      /^\[executors\.e\] in .* max_workers: expected a whole number of at least 1, got "0"$/,
+    );
+    configError(
+      () => executor("local", ["start_method = clone"]),
+      /start_method: expected one of fork, spawn, forkserver, got "clone"/,
+    );
+  });
+
+  test("alias", () => {
+    assert.deepEqual(executor("alias", ["target = default"]).values, { target: "default" });
+    configError(
+      () => executor("alias"),
+      /^\[executors\.e\] in .*: the option "target" is required$/,
+    );
+  });
+
+  test("docker (scratch relative to the configuration directory)", () => {
+    assert.deepEqual(executor("docker", ["image = img", "scratch = scratch"]).values, {
+      image: "img",
+      scratch: "/project/.redun/scratch",
+      vcpus: 1,
+      gpus: 0,
+      memory: 4,
+      interactive: false,
+      code_package: true,
+      code_includes: TS_CODE,
+      code_excludes: undefined,
+    });
+    assert.equal(executor("docker", ["image = i", "scratch = /abs/s"]).values.scratch, "/abs/s");
+    configError(
+      () => executor("docker", ["scratch = s"]),
+      /^\[executors\.e\] in .*: the option "image" is required$/,
+    );
+    configError(
+      () => executor("docker", ["image = i"]),
+      /^\[executors\.e\] in .*: the option "scratch" is required$/,
+    );
+  });
+
+  const BATCH = ["image = img", "queue = q", "s3_scratch = s3://b/p/"];
+  test("aws_batch", () => {
+    assert.deepEqual(executor("aws_batch", BATCH).values, {
+      image: "img",
+      queue: "q",
+      s3_scratch: "s3://b/p/",
+      aws_region: undefined,
+      role: undefined,
+      vcpus: 1,
+      gpus: 0,
+      memory: 4,
+      retries: 1,
+      job_name_prefix: "batch-job",
+      code_package: true,
+      code_includes: TS_CODE,
+      code_excludes: undefined,
+      debug: false,
+      job_monitor_interval: 5,
+      min_array_size: 5,
+      max_array_size: 1000,
+      job_stale_time: 3,
+      timeout: undefined,
+      privileged: false,
+      autocreate_job_def: true,
+      job_def_name: undefined,
+      batch_tags: undefined,
+      default_batch_tags: true,
+      num_nodes: undefined,
+      share_id: undefined,
+      scheduling_priority_override: undefined,
+    });
+    for (const key of ["image", "queue", "s3_scratch"]) {
+      configError(
+        () =>
+          executor(
+            "aws_batch",
+            BATCH.filter((l) => !l.startsWith(key)),
+          ),
+        new RegExp(`^\\[executors\\.e\\] in .*: the option "${key}" is required$`),
+      );
+    }
+  });
+
+  test("aws_batch: typed values, None, tags, code patterns", () => {
+    const { values } = executor("aws_batch", [
+      ...BATCH,
+      "role = None",
+      "memory = 0.5",
+      "gpus = 2",
+      "timeout = 3600",
+      "privileged = TRUE",
+      'batch_tags = {"project": "acme", "user": "alice"}',
+      `code_includes = src/**/*.ts "my dir/*.json" 'a b'`,
+      "code_excludes = node_modules/**",
+      "num_nodes = 3",
+    ]);
+    assert.equal(values.role, null, "None: no job role, unlike unset (the account's default)");
+    assert.equal(values.memory, 0.5);
+    assert.equal(values.gpus, 2);
+    assert.equal(values.timeout, 3600);
+    assert.equal(values.privileged, true);
+    assert.deepEqual(values.batch_tags, { project: "acme", user: "alice" });
+    assert.deepEqual(values.code_includes, ["src/**/*.ts", "my dir/*.json", "a b"]);
+    assert.deepEqual(values.code_excludes, ["node_modules/**"]);
+    assert.equal(values.num_nodes, 3);
+  });
+
+  test("aws_batch: the deprecated autocreate_job still works, with a warning", () => {
+    const parsed = executor("aws_batch", [...BATCH, "autocreate_job = false", "job_def_name = jd"]);
+    assert.equal(parsed.values.autocreate_job_def, false);
+    assert.ok(!("autocreate_job" in parsed.values));
+    assert.deepEqual(parsed.warnings, [
+      '[executors.e] in /project/.redun/redun.ini: "autocreate_job" is deprecated; use "autocreate_job_def"',
+    ]);
+    const both = executor("aws_batch", [
+      ...BATCH,
+      "autocreate_job = false",
+      "autocreate_job_def = true",
+    ]);
+    assert.equal(both.values.autocreate_job_def, true, "the current name wins");
+    assert.match(
+      both.warnings[0]!,
+      /"autocreate_job" is ignored because "autocreate_job_def" is also given/,
+    );
+  });
+
+  test("aws_batch: cross-option and value checks name the section and key", () => {
+    configError(
+      () => executor("aws_batch", [...BATCH, "autocreate_job_def = false"]),
+      /^\[executors\.e\] in .* autocreate_job_def: when false, job_def_name must name the job definition to use, got false$/,
+    );
+    configError(
+      () => executor("aws_batch", [...BATCH, "min_array_size = 10", "max_array_size = 5"]),
+      /^\[executors\.e\] in .* max_array_size: must be at least min_array_size \(10\), got 5$/,
+    );
+    configError(
+      () => executor("aws_batch", [...BATCH, "batch_tags = [1, 2]"]),
+      /^\[executors\.e\] in .* batch_tags: expected a JSON object, got "\[1, 2\]"$/,
+    );
+    configError(
+      () => executor("aws_batch", [...BATCH, "batch_tags = {project: acme}"]),
+      /^\[executors\.e\] in .* batch_tags: expected a JSON object \(.*\), got "\{project: acme\}"$/,
+    );
+    configError(
+      () => executor("aws_batch", [...BATCH, 'batch_tags = {"n": 1}']),
+      /batch_tags: expected a JSON object of string values, got \{"n":1\}/,
+    );
+    configError(
+      () => executor("aws_batch", [...BATCH, "vcpus = 1.5"]),
+      /\[executors\.e\] in .* vcpus: expected a whole number, got "1\.5"/,
+    );
+    configError(
+      () => executor("aws_batch", [...BATCH, "memory = lots"]),
+      /\[executors\.e\] in .* memory: expected a number, got "lots"/,
+    );
+    assert.equal(
+      executor("aws_batch", [...BATCH, "vcpus = None"]).values.vcpus,
+      1,
+      "None: default",
+    );
+  });
+
+  test("aws_glue", () => {
+    assert.deepEqual(executor("aws_glue", ["s3_scratch = s3://b/p/"]).values, {
+      s3_scratch: "s3://b/p/",
+      workers: 10,
+      worker_type: "G.1X",
+      aws_region: undefined,
+      role: undefined,
+      glue_job_prefix: "REDUN",
+      spark_history_dir: "s3://b/p/glue/spark_history",
+      job_monitor_interval: 10,
+      job_retry_interval: 60,
+      timeout: 2880,
+      code_package: true,
+      code_includes: TS_CODE,
+      code_excludes: undefined,
+    });
+    const set = executor("aws_glue", [
+      "s3_scratch = s3://b",
+      "spark_history_dir = s3://h/",
+      "worker_type = G.2X",
+    ]);
+    assert.equal(set.values.spark_history_dir, "s3://h/");
+    assert.equal(set.values.worker_type, "G.2X");
+    configError(
+      () => executor("aws_glue"),
+      /^\[executors\.e\] in .*: the option "s3_scratch" is required$/,
+    );
+    configError(
+      () => executor("aws_glue", ["s3_scratch = s3://b", "worker_type = G.9X"]),
+      /worker_type: expected one of Standard, G\.1X, G\.2X, got "G\.9X"/,
+    );
+  });
+
+  test("k8s", () => {
+    assert.deepEqual(executor("k8s", ["image = img", "scratch = s3://b/k/"]).values, {
+      image: "img",
+      scratch: "s3://b/k/",
+      namespace: "default",
+      secret_name: undefined,
+      import_aws_secrets: true,
+      secret_env_vars: [],
+      vcpus: 1,
+      memory: 4,
+      retries: 1,
+      job_name_prefix: "batch-job",
+      service_account_name: "default",
+      annotations: undefined,
+      k8s_labels: undefined,
+      default_k8s_labels: true,
+      code_package: true,
+      code_includes: TS_CODE,
+      code_excludes: undefined,
+      job_monitor_interval: 5,
+      min_array_size: 5,
+      max_array_size: 1000,
+      job_stale_time: 3,
+      share_id: undefined,
+      scheduling_priority_override: undefined,
+    });
+    const set = executor("k8s", [
+      "image = i",
+      "scratch = s",
+      "secret_env_vars = A B",
+      'k8s_labels = {"team": "x"}',
+      "gpus = 1",
+    ]);
+    assert.deepEqual(set.values.secret_env_vars, ["A", "B"]);
+    assert.deepEqual(set.values.k8s_labels, { team: "x" });
+    assert.match(set.warnings[0]!, /unknown option "gpus"/, "k8s declares no gpus");
+    configError(() => executor("k8s", ["scratch = s"]), /the option "image" is required/);
+    configError(() => executor("k8s", ["image = i"]), /the option "scratch" is required/);
+  });
+});
+
+describe("parseOptions", () => {
+  const schema = {
+    flag: { type: "bool", default: false },
+    count: { type: "int", default: 3, min: 0 },
+    ratio: { type: "float", default: undefined },
+    name: { type: "string", default: "x" },
+    items: { type: "lines", default: [] },
+    file: { type: "string", default: undefined, isPath: true },
+  } satisfies OptionSchema;
+  const where = "[t] in /x/.redun/redun.ini";
+
+  test("configparser's boolean words, in any case", () => {
+    for (const word of ["1", "yes", "TRUE", "On", "true"]) {
+      assert.equal(parseOptions(schema, { flag: word }, where).values.flag, true, word);
+    }
+    for (const word of ["0", "no", "False", "OFF"]) {
+      assert.equal(parseOptions(schema, { flag: word }, where).values.flag, false, word);
+    }
+    configError(
+      () => parseOptions(schema, { flag: "y" }, where),
+      /^\[t\] in \/x\/\.redun\/redun\.ini flag: expected true or false \(also yes\/no, on\/off, 1\/0\), got "y"$/,
+    );
+  });
+
+  test("numbers as Python's int() and float() read them", () => {
+    assert.equal(parseOptions(schema, { count: " +7 " }, where).values.count, 7);
+    assert.equal(parseOptions(schema, { ratio: "1e-3" }, where).values.ratio, 0.001);
+    assert.equal(parseOptions(schema, { ratio: ".5" }, where).values.ratio, 0.5);
+    for (const bad of ["0x10", "1e3", "1.0", "", "12abc"]) {
+      configError(
+        () => parseOptions(schema, { count: bad }, where),
+        /count: expected a whole number/,
+      );
+    }
+    for (const bad of ["inf", "nan", "1,5", "0x1"]) {
+      configError(() => parseOptions(schema, { ratio: bad }, where), /ratio: expected a number/);
+    }
+  });
+
+  test("lines, None, paths, and values from code", () => {
+    const { values } = parseOptions(
+      schema,
+      { items: "\n a \n\n b c\n", ratio: "None", file: "f.txt" },
+      where,
+      {
+        baseDir: "/base",
+      },
+    );
+    assert.deepEqual(values.items, ["a", "b c"]);
+    assert.equal(values.ratio, null);
+    assert.equal(values.file, "/base/f.txt");
+    assert.equal(
+      parseOptions(schema, { count: "None" }, where).values.count,
+      3,
+      "None: the default",
+    );
+    assert.deepEqual(parseOptions(schema, { count: 5, flag: true, items: ["z"] }, where).values, {
+      flag: true,
+      count: 5,
+      ratio: undefined,
+      name: "x",
+      items: ["z"],
+      file: undefined,
+    });
+    configError(
+      () => parseOptions({ r: { type: "string", required: true } }, { r: "None" }, where),
+      /^\[t\] in .* r: expected a value \(the option is required\), got "None"$/,
+    );
+  });
+
+  test("unknown keys are returned as warnings, except inherited ones", () => {
+    const { warnings } = parseOptions(schema, { nope: "1", shared: "2" }, where, {
+      inherited: new Set(["shared"]),
+    });
+    assert.deepEqual(warnings, [
+      `${where}: unknown option "nope" (known: flag, count, ratio, name, items, file)`,
+    ]);
+  });
+});
+
+describe("shellSplit agrees with Python's shlex.split", () => {
+  const inputs = [
+    "**/*.ts **/*.json",
+    "  spaced\tout\n words  ",
+    `"double quoted" 'single quoted'`,
+    `mid"dle quo"te`,
+    `'' "" empty`,
+    `back\\ slash\\ escaped`,
+    `"in double: \\" \\\\ \\n \\$"`,
+    `'in single: \\" \\\\'`,
+    `a\\\\b c\\'d`,
+    `# not a comment`,
+    "",
+  ];
+  test("on tricky inputs", () => {
+    const result = spawnSync(
+      "python3",
+      [
+        "-c",
+        "import json, shlex, sys; print(json.dumps([shlex.split(s) for s in json.load(sys.stdin)]))",
+      ],
+      { input: JSON.stringify(inputs), encoding: "utf8" },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(inputs.map(shellSplit), JSON.parse(result.stdout));
+  });
+  test("unclosed quotes and a final backslash are errors (as in Python)", () => {
+    assert.throws(() => shellSplit(`"open`), /no closing " quote/);
+    assert.throws(() => shellSplit(`'open`), /no closing ' quote/);
+    assert.throws(() => shellSplit(`trailing\\`), /final backslash/);
+    configError(
+      () =>
+        executor("aws_batch", ["image = i", "queue = q", "s3_scratch = s", `code_includes = "a b`]),
+      /^\[executors\.e\] in .* code_includes: expected a whitespace-separated list \(no closing " quote\), got "\\"a b"$/,
+    );
+  });
+});
+
+describe("federated_configs", () => {
+  /** A main config importing `imports` (directory names under root). */
+  function setup(files: Record<string, string>, imports: string[]) {
+    const root = tmp();
+    write(root, files);
+    write(root, {
+      "main/.redun/redun.ini": [
+        "[scheduler]",
+        "federated_configs =",
+        ...imports.map((d) => `    ../../${d}`),
+        "[executors.default]",
+        "type = local",
+      ].join("\n"),
+    });
+    return root;
+  }
+  const REMOTE = [
+    "[backend]",
+    "db_uri = mysql://ignored/because/only/executors/are/read",
+    "[limits]",
+    "ignored = -5",
+    "[scheduler]",
+    "federated_configs = ../nonexistent",
+    "[executors.remote]",
+    "type = docker",
+    "image = ${image_name}",
+    "scratch = scratch",
+    "image_name = img",
+    "[federated_tasks.entry]",
+    "namespace = acme",
+    "task_name = main",
+    "load_module = acme.workflow",
+    "executor = remote",
+    "config_dir = /opt/acme/.redun",
+    "task_signature = main(x: number)",
+    "description = The entrypoint.",
+    "memory = 8",
+    "cache = false",
+  ].join("\n");
+
+  test("imports only executors and federated tasks", () => {
+    const root = setup({ "fed/redun.ini": REMOTE }, ["fed"]);
+    const c = loadConfig({ configDir: path.join(root, "main/.redun"), env: {} });
+    assert.deepEqual(Object.keys(c.executors), ["default", "remote"]);
+    assert.deepEqual(c.executors.remote, {
+      type: "docker",
+      options: { image: "img", scratch: "scratch", image_name: "img" },
+      source: path.join(root, "fed/redun.ini"),
+      configDir: path.join(root, "fed"),
+    });
+    // Relative paths in an imported executor are relative to its own configuration.
+    assert.equal(c.executorOptions("remote")!.values.scratch, path.join(root, "fed/scratch"));
+    assert.deepEqual(c.federatedTasks, {
+      entry: {
+        namespace: "acme",
+        taskName: "main",
+        loadModule: "acme.workflow",
+        executor: "remote",
+        configDir: "/opt/acme/.redun",
+        taskSignature: "main(x: number)",
+        description: "The entrypoint.",
+        extra: { memory: "8", cache: "false" },
+        source: path.join(root, "fed/redun.ini"),
+      },
+    });
+    assert.deepEqual(c.limits, {}, "other sections are not imported");
+    assert.equal(c.backend.dialect, "sqlite");
+    assert.deepEqual(c.warnings, []);
+  });
+
+  test("the same directory listed twice is imported once", () => {
+    const root = setup({ "fed/redun.ini": REMOTE }, ["fed", "fed/"]);
+    const c = loadConfig({ configDir: path.join(root, "main/.redun"), env: {} });
+    assert.deepEqual(Object.keys(c.executors), ["default", "remote"]);
+  });
+
+  test("an executor defined here and there is an error naming both files", () => {
+    const root = setup({ "fed/redun.ini": "[executors.default]\ntype = local\n" }, ["fed"]);
+    configError(
+      () => loadConfig({ configDir: path.join(root, "main/.redun"), env: {} }),
+      new RegExp(
+        `^executor "default" is defined twice: in ${path.join(root, "main/.redun/redun.ini")} and in ${path.join(root, "fed/redun.ini")} \\(federated_configs\\)$`,
+      ),
+    );
+  });
+
+  test("a federated task defined in two imports is an error naming both files", () => {
+    const task =
+      "[federated_tasks.t]\nnamespace = n\ntask_name = t\nload_module = m\nexecutor = default\nconfig_dir = d\n";
+    const root = setup({ "one/redun.ini": task, "two/redun.ini": task }, ["one", "two"]);
+    configError(
+      () => loadConfig({ configDir: path.join(root, "main/.redun"), env: {} }),
+      new RegExp(
+        `^federated task "t" is defined twice: in ${path.join(root, "one/redun.ini")} and in ${path.join(root, "two/redun.ini")}`,
+      ),
+    );
+  });
+
+  test("a directory without redun.ini, or a remote one, names [scheduler] federated_configs", () => {
+    const root = setup({}, ["missing"]);
+    configError(
+      () => loadConfig({ configDir: path.join(root, "main/.redun"), env: {} }),
+      /^\[scheduler\] in .*main\/\.redun\/redun\.ini federated_configs: .*missing has no redun\.ini$/,
+    );
+    configError(
+      () => config("[scheduler]\nfederated_configs = s3://bucket/.redun\n"),
+      /^\[scheduler\] in .* federated_configs: s3:\/\/bucket\/\.redun: only local configuration directories/,
+    );
+  });
+
+  test("errors inside an imported file name that file", () => {
+    const root = setup({ "fed/redun.ini": "[executors.x]\nmode = thread\n" }, ["fed"]);
+    configError(
+      () => loadConfig({ configDir: path.join(root, "main/.redun"), env: {} }),
+      new RegExp(
+        `^\\[executors\\.x\\] in ${path.join(root, "fed/redun.ini")}: the option "type" is required`,
+      ),
+    );
+  });
+});
+
+describe("[federated_tasks.NAME]", () => {
+  const TASK = [
+    "namespace = n",
+    "task_name = t",
+    "load_module = m",
+    "executor = default",
+    "config_dir = d",
+  ];
+
+  for (const key of ["namespace", "task_name", "load_module", "executor", "config_dir"]) {
+    test(`a missing ${key} names the section and key`, () => {
+      configError(
+        () =>
+          config(["[federated_tasks.ft]", ...TASK.filter((l) => !l.startsWith(key))].join("\n")),
+        new RegExp(
+          `^\\[federated_tasks\\.ft\\] in /project/\\.redun/redun\\.ini: the option "${key}" is required$`,
+        ),
+      );
+    });
+  }
+
+  test("optional keys, and a warning for an executor that is not defined", () => {
+    const c = config(["[federated_tasks.ft]", ...TASK].join("\n"));
+    const task = c.federatedTasks.ft!;
+    assert.equal(task.taskSignature, undefined);
+    assert.equal(task.description, undefined);
+    assert.deepEqual(task.extra, {});
+    assert.deepEqual(c.warnings, [
+      '[federated_tasks.ft] in /project/.redun/redun.ini: executor "default" is not defined',
+    ]);
+  });
+});
+
+describe("serializing a Config", () => {
+  test("toData / fromData (also through structured clone and JSON) keep every section", () => {
+    const root = tmp();
+    write(root, {
+      "fed/redun.ini": "[executors.remote]\ntype = alias\ntarget = default\n",
+      "main/.redun/redun.ini": [
+        "[DEFAULT]",
+        "shared = ${HOME_DIR}",
+        "[backend]",
+        "db_uri = sqlite:///r.db",
+        "value_store_path = values",
+        "[scheduler]",
+        "federated_configs = ../../fed",
+        "ignore_warnings = namespace",
+        "[limits]",
+        "db = 2",
+        "[executors.default]",
+        "type = local",
+        "mode = process",
+        "[custom]",
+        "key = ${shared}/x",
+      ].join("\n"),
+    });
+    const original = loadConfig({
+      configDir: path.join(root, "main/.redun"),
+      env: { HOME_DIR: "/home/me" },
+    });
+    const copies = [
+      Config.fromData(original.toData()),
+      Config.fromData(structuredClone(original.toData())),
+      Config.fromData(JSON.parse(JSON.stringify(original))),
+    ];
+    for (const copy of copies) {
+      assert.equal(copy.configDir, original.configDir);
+      assert.equal(copy.path, original.path);
+      assert.deepEqual(copy.backend, original.backend);
+      assert.deepEqual(copy.scheduler, original.scheduler);
+      assert.deepEqual(copy.limits, { db: 2 });
+      assert.deepEqual(copy.executors, original.executors);
+      assert.deepEqual(Object.keys(copy.executors), ["default", "remote"]);
+      assert.equal(copy.get("custom", "key"), "/home/me/x", "interpolated once, at load");
+      assert.deepEqual(copy.sections(), original.sections());
+    }
+    assert.equal(original.backend.valueStorePath, path.join(root, "main/.redun/values"));
+    assert.deepEqual(original.section("custom"), { shared: "/home/me", key: "/home/me/x" });
+    assert.equal(original.section("nope"), undefined);
+    assert.equal(original.resolvePath("a/b"), path.join(root, "main/.redun/a/b"));
+    assert.equal(original.resolvePath("/abs"), "/abs");
+    assert.equal(original.resolvePath("gs://b/x"), "gs://b/x");
+  });
+});
