@@ -209,11 +209,7 @@ describe("configuration through the command line", () => {
   });
 
   test("job_status_interval sets how often the job table is printed", () => {
-    writeFile(
-      dir,
-      "often/.redun/redun.ini",
-      ini("ignore_warnings = namespace", 1),
-    );
+    writeFile(dir, "often/.redun/redun.ini", ini("ignore_warnings = namespace", 1));
     const often = redun(dir, [
       "--config",
       "often/.redun",

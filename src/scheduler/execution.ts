@@ -340,7 +340,9 @@ export class Execution {
         }
       }
       const value = await this.evaluate(result, { job, exportOptions: call.childExport });
-      const children = (await Promise.all(job.children)).filter((c): c is CallResult => c !== undefined);
+      const children = (await Promise.all(job.children)).filter(
+        (c): c is CallResult => c !== undefined,
+      );
       const valueHash = hashValue(value, `result of task "${task.fullname}"`);
       const argsHash = hashParts(call.argHashes);
       const callHash = hashParts([
