@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError } from "./errors.ts";
-import { parseIni, type IniData } from "./ini.ts";
+import { own, parseIni, type IniData } from "./ini.ts";
 import { executorSchema } from "./executor-options.ts";
 import { parseOptions, type OptionSchema, type ParsedOptions } from "./options.ts";
 
@@ -300,7 +300,7 @@ export class Config {
 
   /** One option (interpolated; keys are case-insensitive), or `fallback`. */
   get(section: string, key: string, fallback?: string): string | undefined {
-    return this.section(section)?.[key.toLowerCase()] ?? fallback;
+    return own(this.section(section), key.toLowerCase()) ?? fallback;
   }
 
   /** A path from the configuration: relative local paths are relative to the config dir. */
@@ -362,12 +362,16 @@ export class Config {
   /** `sqlite:///rel.db`, `sqlite:////abs.db`, `sqlite:///:memory:`, `postgresql://host/db`. */
   private parseDbUri(dbUri: string): Pick<BackendConfig, "dialect" | "sqlitePath"> {
     const where = `${this.where("backend")} db_uri`;
-    if (dbUri === "sqlite://" || dbUri === "sqlite:///:memory:") {
-      return { dialect: "sqlite", sqlitePath: ":memory:" };
-    }
-    if (dbUri.startsWith("sqlite:///")) {
-      // Three slashes, then the path: relative to the config dir, or absolute with a fourth.
-      return { dialect: "sqlite", sqlitePath: path.resolve(this.configDir, dbUri.slice(10)) };
+    if (dbUri.startsWith("sqlite://")) {
+      // As SQLAlchemy reads it: three slashes, then the path (relative to the config dir,
+      // or absolute with a fourth); no path is an in-memory database; a ?query is not part
+      // of the path.
+      const file = dbUri.slice("sqlite://".length).replace(/\?.*$/, "").replace(/^\//, "");
+      if (file === "" || file === ":memory:") return { dialect: "sqlite", sqlitePath: ":memory:" };
+      if (!dbUri.startsWith("sqlite:///")) {
+        throw new ConfigError(`${where}: "${dbUri}" is not a sqlite:///PATH URI (three slashes)`);
+      }
+      return { dialect: "sqlite", sqlitePath: path.resolve(this.configDir, file) };
     }
     if (!/^postgres(ql)?:\/\//.test(dbUri)) {
       throw new ConfigError(

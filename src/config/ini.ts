@@ -35,7 +35,23 @@ const MAX_DEPTH = 10;
 /** configparser's SECTCRE: greedy up to the last `]`, trailing text ignored. */
 const SECTION_RE = /^\[(.+)\]/;
 /** configparser's OPTCRE: the first `=` or `:` separates key from value. */
-const OPTION_RE = /^(.*?)\s*([=:])\s*(.*)$/;
+const OPTION_RE = /^(.*?)\s*([=:])\s*(.*)$/s;
+
+/**
+ * A dictionary without a prototype: INI keys such as `__proto__` or `constructor` are
+ * ordinary keys, never Object.prototype's properties.
+ */
+function dict<V>(...sources: Record<string, V>[]): Record<string, V> {
+  return Object.assign(Object.create(null) as Record<string, V>, ...sources);
+}
+
+/** An own property, or undefined (never an inherited one). */
+export function own<V>(
+  record: Readonly<Record<string, V>> | undefined,
+  key: string,
+): V | undefined {
+  return record && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
 /** configparser's _KEYCRE. */
 const REFERENCE_RE = /^\$\{([^}]+)\}/;
 
@@ -55,13 +71,19 @@ export function parseIni(text: string, options: ParseIniOptions): IniData {
     rawDefaults,
     rawSections,
   );
-  const values: Record<string, Record<string, string>> = {};
-  for (const [name, section] of rawSections) {
-    const out: Record<string, string> = {};
-    for (const key of Object.keys(section)) out[key] = interpolator.get(name, key);
-    values[name] = out;
-  }
-  return { sections: [...rawSections.keys()], values, defaults: rawDefaults, ownKeys };
+  // Object.fromEntries defines keys as own properties, so `__proto__` stays an ordinary key.
+  const values = Object.fromEntries(
+    [...rawSections].map(([name, section]) => [
+      name,
+      Object.fromEntries(Object.keys(section).map((key) => [key, interpolator.get(name, key)])),
+    ]),
+  );
+  return {
+    sections: [...rawSections.keys()],
+    values,
+    defaults: Object.fromEntries(Object.entries(rawDefaults)),
+    ownKeys: Object.fromEntries(Object.entries(ownKeys)),
+  };
 }
 
 /** Reads the file's structure: sections, keys and (joined, uninterpolated) values. */
@@ -133,15 +155,15 @@ function readSections(text: string, source: string) {
 
   // configparser joins the lines of a value with "\n" and strips the end only.
   const join = (section: RawSection): Record<string, string> => {
-    const out: Record<string, string> = {};
+    const out: Record<string, string> = dict();
     for (const [key, parts] of section) out[key] = parts.join("\n").trimEnd();
     return out;
   };
   const rawDefaults = join(defaults);
   const rawSections = new Map<string, Record<string, string>>();
-  const ownKeys: Record<string, string[]> = {};
+  const ownKeys: Record<string, string[]> = dict();
   for (const [name, section] of sections) {
-    rawSections.set(name, { ...rawDefaults, ...join(section) });
+    rawSections.set(name, dict(rawDefaults, join(section)));
     ownKeys[name] = [...section.keys()];
   }
   return { rawDefaults, rawSections, ownKeys };
@@ -205,13 +227,13 @@ class Interpolator {
       const parts = name.split(":");
       if (parts.length > 2) throw this.fail(origin, `more than one ":" in \${${name}}`);
       const [refSection, refKey] = parts.length === 2 ? [parts[0]!, parts[1]!] : [section, name];
-      const found = this.lookup(refSection)?.[refKey.toLowerCase()];
+      const found = own(this.lookup(refSection), refKey.toLowerCase());
       if (found !== undefined) {
         out += found.includes("$") ? this.expand(refSection, found, depth + 1, origin) : found;
         continue;
       }
       // redun's extension: ${NAME} falls back to the environment (the name as written).
-      const fromEnv = parts.length === 1 ? this.env[refKey] : undefined;
+      const fromEnv = parts.length === 1 ? own(this.env, refKey) : undefined;
       if (fromEnv === undefined) {
         throw this.fail(
           origin,
