@@ -46,32 +46,8 @@ export function redun(
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The "ALL" row of the last job status table printed: counts by state. */
-export function jobTotals(stderr: string): Record<string, number> {
-  const rows = stderr.split("\n").filter((l) => /^\[redun\]\s+ALL\s/.test(l));
-  const last = rows[rows.length - 1];
-  if (!last) throw new Error(`no job status table in:\n${stderr}`);
-  const [pending, running, failed, cached, done, total] = last
-    .trim()
-    .split(/\s+/)
-    .slice(2)
-    .map(Number);
-  return {
-    PENDING: pending!,
-    RUNNING: running!,
-    FAILED: failed!,
-    CACHED: cached!,
-    DONE: done!,
-    TOTAL: total!,
-  };
-}
-
-/** The row of one task in the last job status table. */
-export function taskRow(stderr: string, task: string): Record<string, number> | undefined {
-  const tables = stderr.split("[redun] Jobs:");
-  const last = tables[tables.length - 1]!;
-  const line = last.split("\n").find((l) => l.replace(/^\[redun\]\s+/, "").startsWith(task + " "));
-  if (!line) return undefined;
+/** Counts by state in one row of a job status table (`[redun]   NAME  P  R  F  C  D  T`). */
+function parseRow(line: string): Record<string, number> {
   const [pending, running, failed, cached, done, total] = line
     .replace(/^\[redun\]\s+/, "")
     .trim()
@@ -86,6 +62,26 @@ export function taskRow(stderr: string, task: string): Record<string, number> | 
     DONE: done!,
     TOTAL: total!,
   };
+}
+
+/** The rows of the last job status table printed. */
+function lastTable(stderr: string): string[] {
+  const tables = stderr.split("[redun] Jobs:");
+  if (tables.length < 2) throw new Error(`no job status table in:\n${stderr}`);
+  return tables[tables.length - 1]!.split("\n").map((l) => l.replace(/^\[redun\]\s+/, ""));
+}
+
+/** The "ALL" row of the last job status table printed: counts by state. */
+export function jobTotals(stderr: string): Record<string, number> {
+  const row = lastTable(stderr).find((l) => l.startsWith("ALL "));
+  if (!row) throw new Error(`no ALL row in:\n${stderr}`);
+  return parseRow(row);
+}
+
+/** The row of one task in the last job status table. */
+export function taskRow(stderr: string, task: string): Record<string, number> | undefined {
+  const row = lastTable(stderr).find((l) => l.startsWith(task + " "));
+  return row ? parseRow(row) : undefined;
 }
 
 /** Lines a task appended to a counter file (how many times its body really ran). */
