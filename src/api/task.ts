@@ -163,11 +163,16 @@ const TaskPrototype: object = Object.create(Function.prototype, {
     },
   },
   [ENCODE]: {
-    value(this: any) {
-      return {
-        tag: "task",
-        data: { name: this[CORE].fullname, module: this[CORE].modulePath ?? null } as Wire,
+    value(this: any, encode: (value: unknown, key: string) => Wire) {
+      const callOptions: CallOptions = this[CALL_OPTIONS];
+      const data: Record<string, Wire> = {
+        name: this[CORE].fullname,
+        module: this[CORE].modulePath ?? null,
       };
+      // A task passed as a value keeps what .options() / .exportOptions() set on it.
+      if (callOptions.options || callOptions.exportOptions)
+        data.options = encode(callOptions, "options");
+      return { tag: "task", data };
     },
   },
   toString: {
@@ -291,7 +296,7 @@ export function allTasks(): Task[] {
   return [...registry.values()];
 }
 
-registerDecoder("task", (data: { name: string; module: string | null }) => {
+registerDecoder("task", (data: { name: string; module: string | null; options?: Wire }, decode) => {
   const t = registry.get(data.name);
   if (!t) {
     throw new Error(
@@ -299,5 +304,7 @@ registerDecoder("task", (data: { name: string; module: string | null }) => {
         (data.module ? ` (it is defined in ${data.module})` : ""),
     );
   }
-  return t;
+  return data.options === undefined
+    ? t
+    : makeCallable((t as any)[CORE], decode(data.options) as CallOptions);
 });

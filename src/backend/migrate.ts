@@ -46,7 +46,18 @@ export async function versionHistory(
 /**
  * Migrates the schema to `target` (up or down). Returns the versions passed through.
  */
-export async function migrateTo(handle: DatabaseHandle, target: number): Promise<number[]> {
+export function migrateTo(handle: DatabaseHandle, target: number): Promise<number[]> {
+  // Two schedulers in one process must not both hold a transaction on one SQLite file: the
+  // second blocks the thread (better-sqlite3 waits synchronously) and the first never ends.
+  const previous = migrationsInProcess.get(handle.location) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(() => migrateLocked(handle, target));
+  migrationsInProcess.set(handle.location, run);
+  return run;
+}
+
+const migrationsInProcess = new Map<string, Promise<unknown>>();
+
+async function migrateLocked(handle: DatabaseHandle, target: number): Promise<number[]> {
   if (!Number.isInteger(target) || target < 0 || target > LATEST_VERSION) {
     throw new SchemaVersionError(
       `Unknown schema version ${target}: versions are 0 to ${LATEST_VERSION}`,
@@ -119,6 +130,7 @@ export async function ensureSchema(handle: DatabaseHandle, automigrate: boolean)
   }
   if (version === LATEST_VERSION) return;
   if (automigrate) {
+    // migrateTo reads the version again under its lock: another process may have done it.
     await migrateTo(handle, LATEST_VERSION);
     return;
   }

@@ -111,11 +111,14 @@ export function encodeValue(value: unknown, where = "value"): Wire {
   function encObject(obj: object, path: string): Wire {
     if (Array.isArray(obj)) return obj.map((x, i) => enc(x, childPath(path, i)));
     if (isPlainObject(obj)) {
-      const out: Record<string, Wire> = {};
-      for (const key of Object.keys(obj)) {
-        out[key] = enc((obj as Record<string, unknown>)[key], childPath(path, key));
-      }
-      return "$t" in out ? { $t: "obj", v: out } : out;
+      // fromEntries defines own properties: a `__proto__` key stays a key.
+      const out: Record<string, Wire> = Object.fromEntries(
+        Object.keys(obj).map((key) => [
+          key,
+          enc((obj as Record<string, unknown>)[key], childPath(path, key)),
+        ]),
+      );
+      return Object.hasOwn(out, "$t") ? { $t: "obj", v: out } : out;
     }
     if (ENCODE in obj) return encodeSelf(obj as SelfEncoding, path);
     const handler = handlerForValue(obj);
@@ -220,9 +223,7 @@ export function decodeValue(wire: Wire): unknown {
 }
 
 function decodeEntries(wire: { [key: string]: Wire }): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(wire)) out[key] = decodeValue(wire[key]!);
-  return out;
+  return Object.fromEntries(Object.keys(wire).map((key) => [key, decodeValue(wire[key]!)]));
 }
 
 function decodeError(w: any): Error {

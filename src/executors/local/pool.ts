@@ -57,6 +57,8 @@ export class WorkerPool {
   private readonly cpus = Math.max(1, os.availableParallelism());
   /** Moving average of how long jobs take inside the workers. */
   private averageJobMs = 0;
+  /** Jobs that went into the average (a worker's first job, which imports the workflow, does not). */
+  private measuredJobs = 0;
 
   constructor(
     readonly kind: "thread" | "process",
@@ -73,8 +75,10 @@ export class WorkerPool {
   }
 
   private dispatch(): void {
-    // Idle workers first, then a second job on busy ones while the backlog is deep.
-    for (const depth of [1, PIPELINE_DEPTH]) {
+    // Idle workers first; then, only once jobs are known to be short, a second job on busy
+    // workers (long jobs queued behind running ones would wait instead of getting workers).
+    const jobsAreShort = this.measuredJobs > 0 && this.averageJobMs < LONG_JOB_MS;
+    for (const depth of jobsAreShort ? [1, PIPELINE_DEPTH] : [1]) {
       for (const worker of this.workers) {
         while (this.queue.length > 0 && worker.ready && worker.jobs.length < depth) {
           if (depth > 1 && this.queue.length <= this.idleCapacity()) break;
@@ -103,14 +107,21 @@ export class WorkerPool {
     // Past one worker per CPU, more workers only help when jobs wait on something else
     // (I/O, sleeps, subprocesses): jobs that are long as the workers themselves measure
     // them, not merely slow because the CPUs are busy.
+    // Every worker held for a long time is reason enough, even before any job has finished
+    // (jobs that wait for each other would otherwise never all start).
     const now = Date.now();
     let oldest = Infinity;
+    let allWarm = true;
     for (const w of this.workers) {
       const running = w.jobs[0];
-      if (!w.ready || !w.warm || !running) return false;
+      if (!w.ready || !running) return false;
+      allWarm &&= w.warm;
       oldest = Math.min(oldest, now - running.sentAt!);
     }
-    return (this.averageJobMs >= LONG_JOB_MS && oldest >= GROWTH_CHECK_MS) || oldest >= STUCK_MS;
+    return (
+      (allWarm && this.averageJobMs >= LONG_JOB_MS && oldest >= GROWTH_CHECK_MS) ||
+      oldest >= STUCK_MS
+    );
   }
 
   /** While jobs wait, look again shortly: running jobs may become "long". */
@@ -145,7 +156,11 @@ export class WorkerPool {
       } else {
         const index = worker.jobs.findIndex((j) => j.id === reply.id);
         const [job] = worker.jobs.splice(index, 1);
-        if (worker.warm) this.averageJobMs = 0.8 * this.averageJobMs + 0.2 * reply.ms;
+        if (worker.warm) {
+          this.averageJobMs =
+            this.measuredJobs === 0 ? reply.ms : 0.8 * this.averageJobMs + 0.2 * reply.ms;
+          this.measuredJobs++;
+        }
         worker.warm = true;
         // The next queued job starts now on the worker: its clock starts now too.
         if (worker.jobs[0]) worker.jobs[0].sentAt = Date.now();
