@@ -63,8 +63,8 @@ export const fail = task(function fail(message: string) {
   throw new Error("boom: " + message);
 });
 
-export const readSize = task(function readSize(input: File) {
-  return input.read().length;
+export const readSize = task(async function readSize(input: File) {
+  return (await input.read()).length;
 });
 
 export const mode = task(function mode(choice: "fast" | "slow" = "fast", n: bigint = 1n) {
@@ -320,8 +320,8 @@ describe("redun db", () => {
     assert.match(info.stdout, /schema version: 0/);
     const up = redun(dir, ["db", "upgrade"]);
     assert.equal(up.code, 0, up.stderr);
-    assert.match(up.stdout, /upgraded to schema version 1/);
-    assert.match(redun(dir, ["db", "info"]).stdout, /schema version: 1/);
+    assert.match(up.stdout, /upgraded to schema version 2/);
+    assert.match(redun(dir, ["db", "info"]).stdout, /schema version: 2/);
     const down = redun(dir, ["db", "downgrade", "0"]);
     assert.equal(down.code, 0, down.stderr);
     assert.match(redun(dir, ["db", "info"]).stdout, /schema version: 0/);

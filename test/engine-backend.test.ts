@@ -352,36 +352,28 @@ describe("call graph details", () => {
     });
   });
 
-  it(
-    "two tasks returning the same lazy expression both record the call beneath it",
-    {
-      todo:
-        "engine bug: src/scheduler/execution.ts shares Simple/Scheduler expressions by hash " +
-        "across jobs, so only the first job to evaluate one records the calls inside as children",
-    },
-    async () => {
-      await withEnv({}, async ({ scheduler, query }) => {
-        assert.deepEqual(await scheduler.run([wf.getterA(1), wf.getterB(1)]), [1, 1]);
-        const nodes = query<CallNode>("select * from call_node");
-        const objCall = nodes.find((n) => n.task_name === "engine_backend.obj")!;
-        for (const name of ["getterA", "getterB"]) {
-          const parent = nodes.find((n) => n.task_name === `engine_backend.${name}`)!;
-          const edges = query(
-            "select * from call_edge where parent_id = ? and child_id = ?",
-            parent.call_hash,
-            objCall.call_hash,
-          );
-          assert.equal(edges.length, 1, `${name} -> obj`);
-          const subtree = query(
-            "select * from call_subtree_task where call_hash = ? and task_hash = ?",
-            parent.call_hash,
-            wf.obj.hash,
-          );
-          assert.equal(subtree.length, 1, `obj is in ${name}'s subtree`);
-        }
-      });
-    },
-  );
+  it("two tasks returning the same lazy expression both record the call beneath it", async () => {
+    await withEnv({}, async ({ scheduler, query }) => {
+      assert.deepEqual(await scheduler.run([wf.getterA(1), wf.getterB(1)]), [1, 1]);
+      const nodes = query<CallNode>("select * from call_node");
+      const objCall = nodes.find((n) => n.task_name === "engine_backend.obj")!;
+      for (const name of ["getterA", "getterB"]) {
+        const parent = nodes.find((n) => n.task_name === `engine_backend.${name}`)!;
+        const edges = query(
+          "select * from call_edge where parent_id = ? and child_id = ?",
+          parent.call_hash,
+          objCall.call_hash,
+        );
+        assert.equal(edges.length, 1, `${name} -> obj`);
+        const subtree = query(
+          "select * from call_subtree_task where call_hash = ? and task_hash = ?",
+          parent.call_hash,
+          wf.obj.hash,
+        );
+        assert.equal(subtree.length, 1, `obj is in ${name}'s subtree`);
+      }
+    });
+  });
 });
 
 describe("concurrent schedulers on one SQLite file", () => {

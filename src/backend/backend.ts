@@ -2,22 +2,45 @@
  * The provenance backend: cache lookups, and recording of tasks, values, calls, jobs and
  * executions. Writes are queued and flushed together in one transaction shortly after
  * they are made, so a busy scheduler writes in batches and a killed one loses at most the
- * last few milliseconds of finished work.
+ * last few milliseconds of finished work. Large values go to the value store when one is
+ * configured; reads and writes are retried through transient database errors.
  */
-import type { Kysely, Transaction } from "kysely";
-import { openDatabase, type DatabaseHandle } from "./database.ts";
+import type { Kysely } from "kysely";
+import {
+  exclusiveInProcess,
+  openDatabase,
+  type ConnectionOptions,
+  type DatabaseHandle,
+} from "./database.ts";
 import { BatchLoader } from "./batch-loader.ts";
 import { ensureSchema } from "./migrate.ts";
+import { withRetry, type RetryPolicy } from "./retry.ts";
 import type { Database, JobTable } from "./schema.ts";
+import { openValueStore, type ValueStore } from "./value-store.ts";
+import { emptyBatch, batchIsEmpty, writeBatch, type RowBatch } from "./writes.ts";
 import { deserializeValue, serializeValue } from "../values/serialize.ts";
 import { handlerForValue } from "../values/registry.ts";
 
-/** Where a value's bytes are stored and how they are encoded. */
+/** How a value's bytes in the `value` table are encoded. */
 export const VALUE_FORMAT = "redun-wire+json";
+
+/**
+ * The format of a value whose bytes are in the value store (the row holds no bytes); the
+ * stored file is in {@link VALUE_FORMAT}.
+ */
+export const VALUE_REF_FORMAT = "ref";
+
+/** Values at least this large go to the value store when only its path is configured. */
+export const DEFAULT_VALUE_STORE_MIN_SIZE = 1_000_000;
 
 /** A value too large to record. */
 export class ValueTooLargeError extends Error {
   override name = "ValueTooLargeError";
+}
+
+/** A value whose bytes cannot be found. */
+export class ValueMissingError extends Error {
+  override name = "ValueMissingError";
 }
 
 /** Options for opening a backend. */
@@ -26,12 +49,18 @@ export interface BackendOptions {
   dbUri?: string;
   /** For SQLite: the resolved database file. */
   sqlitePath?: string;
-  /** Migrate the schema to the latest version if needed. Default true for SQLite. */
+  /** Migrate the schema to the latest version if needed. Default true for SQLite only. */
   automigrate?: boolean;
   /** Largest value, in serialized bytes, that may be recorded. Default 1e9. */
   maxValueSize?: number;
-  /** Extra options for non-SQLite openers (credentials, …). */
-  connection?: Record<string, unknown>;
+  /** A local directory or `s3://` prefix for large values. */
+  valueStorePath?: string;
+  /** Values of at least this many bytes go to the value store (default 1,000,000). */
+  valueStoreMinSize?: number;
+  /** How to log in to a database server (credentials from environment variables or AWS). */
+  connection?: ConnectionOptions;
+  /** How transient database errors are retried. */
+  retry?: Partial<RetryPolicy>;
 }
 
 /** A cached single reduction. */
@@ -46,64 +75,91 @@ export interface CachedCall extends CachedEvaluation {
   subtreeTaskHashes: string[];
 }
 
+/** A `value` row as stored. */
+export interface StoredValue {
+  value_hash: string;
+  format: string;
+  value: Uint8Array;
+}
+
 type Rows<T extends keyof Database> = Database[T][];
 
-const CHUNK_ROWS = 200;
 const FLUSH_DELAY_MS = 20;
 
 /** The provenance database as the scheduler uses it. */
 export class Backend {
-  private queue = emptyQueue();
+  private queue = emptyBatch();
   private jobs = new Map<string, JobTable>();
+  /** Large values waiting to be written to the value store (before their rows). */
+  private storeWrites = new Map<string, Buffer>();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private flushError: unknown;
   private readonly writtenValues = new Set<string>();
   private readonly writtenTasks = new Set<string>();
   readonly maxValueSize: number;
+  readonly valueStoreMinSize: number;
+  private readonly retry: Partial<RetryPolicy>;
 
   private constructor(
     readonly handle: DatabaseHandle,
+    /** Where large values live, if configured. */
+    readonly valueStore: ValueStore | undefined,
     options: BackendOptions,
   ) {
     this.maxValueSize = options.maxValueSize ?? 1_000_000_000;
+    this.valueStoreMinSize = options.valueStoreMinSize ?? DEFAULT_VALUE_STORE_MIN_SIZE;
+    this.retry = options.retry ?? {};
   }
 
-  /** Opens the database, checking (and by default migrating) its schema. */
+  /** Opens the database, checking (and, if `automigrate`, migrating) its schema. */
   static async open(options: BackendOptions = {}): Promise<Backend> {
     const uri = options.dbUri ?? "sqlite:///:memory:";
     const handle = await openDatabase(uri, {
       sqlitePath: options.sqlitePath,
-      ...options.connection,
+      connection: options.connection,
     });
     try {
       await ensureSchema(handle, options.automigrate ?? handle.dialect === "sqlite");
+      const store = options.valueStorePath
+        ? await openValueStore(options.valueStorePath)
+        : undefined;
+      return new Backend(handle, store, options);
     } catch (error) {
       await handle.close();
       throw error;
     }
-    return new Backend(handle, options);
   }
 
   get db(): Kysely<Database> {
     return this.handle.db;
   }
 
+  /** Runs a read, retrying it through transient errors (a dropped connection, …). */
+  read<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    return withRetry(() => fn(this.db), this.retry);
+  }
+
   // ---- reads -------------------------------------------------------------------------
 
   private readonly evaluations = new BatchLoader<CachedEvaluation>(async (evalHashes) => {
-    const rows = await this.db
-      .selectFrom("evaluation")
-      .innerJoin("value", "value.value_hash", "evaluation.value_hash")
-      .select(["evaluation.eval_hash", "evaluation.value_hash", "value.value", "value.format"])
-      .where("evaluation.eval_hash", "in", evalHashes)
-      .execute();
-    return new Map(
-      rows.map((row) => [
-        row.eval_hash,
-        { valueHash: row.value_hash, value: this.decodeStored(row.value, row.format) },
-      ]),
+    const rows = await this.read((db) =>
+      db
+        .selectFrom("evaluation")
+        .innerJoin("value", "value.value_hash", "evaluation.value_hash")
+        .select(["evaluation.eval_hash", "evaluation.value_hash", "value.value", "value.format"])
+        .where("evaluation.eval_hash", "in", evalHashes)
+        .execute(),
     );
+    const found = new Map<string, CachedEvaluation>();
+    await Promise.all(
+      rows.map(async (row) => {
+        const value = await this.decodeForCache(row);
+        if (value !== MISSING)
+          found.set(row.eval_hash, { valueHash: row.value_hash, value: value.value });
+      }),
+    );
+    return found;
   });
 
   /** The recorded single reduction for an eval hash (lookups of one tick are batched). */
@@ -113,44 +169,80 @@ export class Backend {
 
   /** The newest finished call for an eval hash, with its final value. */
   async getCallByEvalHash(evalHash: string): Promise<CachedCall | undefined> {
-    const row = await this.db
-      .selectFrom("call_node")
-      .innerJoin("value", "value.value_hash", "call_node.value_hash")
-      .innerJoin("job", "job.call_hash", "call_node.call_hash")
-      .select(["call_node.call_hash", "call_node.value_hash", "value.value", "value.format"])
-      .where("call_node.eval_hash", "=", evalHash)
-      .where("job.status", "in", ["DONE", "CACHED"])
-      .orderBy("call_node.timestamp", "desc")
-      .limit(1)
-      .executeTakeFirst();
+    const row = await this.read((db) =>
+      db
+        .selectFrom("call_node")
+        .innerJoin("value", "value.value_hash", "call_node.value_hash")
+        .innerJoin("job", "job.call_hash", "call_node.call_hash")
+        .select(["call_node.call_hash", "call_node.value_hash", "value.value", "value.format"])
+        .where("call_node.eval_hash", "=", evalHash)
+        .where("job.status", "in", ["DONE", "CACHED"])
+        .orderBy("call_node.timestamp", "desc")
+        .limit(1)
+        .executeTakeFirst(),
+    );
     if (!row) return undefined;
-    const subtree = await this.db
-      .selectFrom("call_subtree_task")
-      .select("task_hash")
-      .where("call_hash", "=", row.call_hash)
-      .execute();
+    const value = await this.decodeForCache(row);
+    if (value === MISSING) return undefined;
+    const subtree = await this.read((db) =>
+      db
+        .selectFrom("call_subtree_task")
+        .select("task_hash")
+        .where("call_hash", "=", row.call_hash)
+        .execute(),
+    );
     return {
       callHash: row.call_hash,
       valueHash: row.value_hash,
-      value: this.decodeStored(row.value, row.format),
+      value: value.value,
       subtreeTaskHashes: subtree.map((r) => r.task_hash),
     };
   }
 
   /** A recorded value by hash. */
   async getValue(valueHash: string): Promise<{ value: unknown; type: string } | undefined> {
-    const row = await this.db
-      .selectFrom("value")
-      .select(["value", "format", "type"])
-      .where("value_hash", "=", valueHash)
-      .executeTakeFirst();
-    return row ? { value: this.decodeStored(row.value, row.format), type: row.type } : undefined;
+    const row = await this.read((db) =>
+      db
+        .selectFrom("value")
+        .select(["value_hash", "value", "format", "type"])
+        .where("value_hash", "=", valueHash)
+        .executeTakeFirst(),
+    );
+    return row
+      ? { value: deserializeValue(await this.valueBytes(row)), type: row.type }
+      : undefined;
   }
 
-  private decodeStored(bytes: Uint8Array, format: string): unknown {
-    if (format !== VALUE_FORMAT)
-      throw new Error(`Unknown value format "${format}" in the database`);
-    return deserializeValue(bytes);
+  /**
+   * The serialized bytes of a stored value: the row's own, or the value store's.
+   * @throws ValueMissingError when the value store does not have them.
+   */
+  async valueBytes(row: StoredValue): Promise<Buffer> {
+    if (row.format === VALUE_FORMAT) return Buffer.from(row.value);
+    if (row.format !== VALUE_REF_FORMAT)
+      throw new Error(`Unknown value format "${row.format}" in the database`);
+    if (!this.valueStore) {
+      throw new ValueMissingError(
+        `value ${row.value_hash} is in a value store, but [backend] value_store_path is not set`,
+      );
+    }
+    const bytes = await this.valueStore.get(row.value_hash);
+    if (!bytes) {
+      throw new ValueMissingError(
+        `value ${row.value_hash} is missing from the value store ${this.valueStore.location}`,
+      );
+    }
+    return bytes;
+  }
+
+  /** A cached value, or MISSING when its bytes are gone from the value store (a cache miss). */
+  private async decodeForCache(row: StoredValue): Promise<{ value: unknown } | typeof MISSING> {
+    try {
+      return { value: deserializeValue(await this.valueBytes(row)) };
+    } catch (error) {
+      if (error instanceof ValueMissingError) return MISSING;
+      throw error;
+    }
   }
 
   // ---- writes (queued) ---------------------------------------------------------------
@@ -176,7 +268,8 @@ export class Backend {
   }
 
   /**
-   * Serializes and records a value under its hash (once per process).
+   * Serializes and records a value under its hash (once per process). Values of at least
+   * `valueStoreMinSize` bytes go to the value store when there is one.
    * @throws ValueTooLargeError when it is larger than `max_value_size`.
    */
   recordValue(valueHash: string, value: unknown, where?: string): void {
@@ -189,13 +282,25 @@ export class Backend {
       );
     }
     this.writtenValues.add(valueHash);
-    this.queue.value.push({
-      value_hash: valueHash,
-      type: valueTypeName(value),
-      format: VALUE_FORMAT,
-      value: bytes,
-    });
+    this.queue.value.push(this.valueRow(valueHash, valueTypeName(value), bytes, this.storeWrites));
     this.scheduleFlush();
+  }
+
+  /**
+   * The `value` row for serialized bytes; bytes bound for the value store are added to
+   * `storeWrites`, to be written before the row is.
+   */
+  private valueRow(
+    valueHash: string,
+    type: string,
+    bytes: Buffer,
+    storeWrites: Map<string, Buffer>,
+  ): Database["value"] {
+    if (this.valueStore && bytes.length >= this.valueStoreMinSize) {
+      storeWrites.set(valueHash, bytes);
+      return { value_hash: valueHash, type, format: VALUE_REF_FORMAT, value: Buffer.alloc(0) };
+    }
+    return { value_hash: valueHash, type, format: VALUE_FORMAT, value: bytes };
   }
 
   /** Records rows for one finished call, in one batch. */
@@ -250,12 +355,14 @@ export class Backend {
       this.flushTimer = undefined;
     }
     const queue = this.queue;
-    const jobs = [...this.jobs.values()];
-    this.queue = emptyQueue();
+    queue.job = [...this.jobs.values()];
+    const storeWrites = this.storeWrites;
+    this.queue = emptyBatch();
     this.jobs.clear();
+    this.storeWrites = new Map();
     // Flushes run one after another so that rows are committed in the order they were made.
     this.flushing = this.flushing
-      .then(() => this.write(queue, jobs))
+      .then(() => this.write(queue, storeWrites))
       .catch((error) => {
         this.flushError ??= error;
       });
@@ -268,39 +375,37 @@ export class Backend {
     });
   }
 
-  private async write(queue: Queue, jobs: JobTable[]): Promise<void> {
-    if (jobs.length === 0 && Object.values(queue).every((rows) => rows.length === 0)) return;
-    await this.db.transaction().execute(async (trx) => {
-      for (const table of INSERT_ONCE_TABLES) {
-        await insertIgnoring(trx, table, queue[table] as any[]);
-      }
-      for (const rows of chunks(queue.execution)) {
-        await trx
-          .insertInto("execution")
-          .values(rows)
-          .onConflict((oc) =>
-            oc.column("id").doUpdateSet((eb) => ({
-              job_id: eb.ref("excluded.job_id"),
-              updated_time: eb.ref("excluded.updated_time"),
-            })),
-          )
-          .execute();
-      }
-      for (const rows of chunks(jobs)) {
-        await trx
-          .insertInto("job")
-          .values(rows)
-          .onConflict((oc) =>
-            oc.column("id").doUpdateSet((eb) => ({
-              end_time: eb.ref("excluded.end_time"),
-              cached: eb.ref("excluded.cached"),
-              call_hash: eb.ref("excluded.call_hash"),
-              status: eb.ref("excluded.status"),
-            })),
-          )
-          .execute();
-      }
-    });
+  /** Writes rows: value-store files first, so that no row ever points at a missing file. */
+  private async write(batch: RowBatch, storeWrites: Map<string, Buffer>): Promise<void> {
+    await this.putStored(storeWrites);
+    if (!batchIsEmpty(batch)) {
+      await exclusiveInProcess(this.handle, () => writeBatch(this.db, batch, "record", this.retry));
+    }
+  }
+
+  private async putStored(storeWrites: Map<string, Buffer>): Promise<void> {
+    if (storeWrites.size === 0) return;
+    await Promise.all([...storeWrites].map(([hash, bytes]) => this.valueStore!.put(hash, bytes)));
+  }
+
+  /**
+   * Writes rows that come from another repository (import, pull): rows already here win.
+   * Value rows must carry their bytes inline; they are moved to this backend's value store
+   * when large enough.
+   * @returns how many rows were new or updated.
+   */
+  async writeImported(batch: RowBatch): Promise<number> {
+    const storeWrites = new Map<string, Buffer>();
+    const rows = {
+      ...batch,
+      value: batch.value.map((row) =>
+        row.format === VALUE_FORMAT
+          ? this.valueRow(row.value_hash, row.type, Buffer.from(row.value), storeWrites)
+          : row,
+      ),
+    };
+    await this.putStored(storeWrites);
+    return exclusiveInProcess(this.handle, () => writeBatch(this.db, rows, "import", this.retry));
   }
 
   /** Flushes and closes the database. */
@@ -313,51 +418,7 @@ export class Backend {
   }
 }
 
-/** Tables whose rows are content-addressed: a second insert of the same row is a no-op. */
-const INSERT_ONCE_TABLES = [
-  "task",
-  "value",
-  "evaluation",
-  "call_node",
-  "call_edge",
-  "call_subtree_task",
-  "argument",
-  "argument_result",
-] as const;
-
-type Queue = { [T in (typeof INSERT_ONCE_TABLES)[number] | "execution"]: Rows<T> };
-
-function emptyQueue(): Queue {
-  return {
-    task: [],
-    value: [],
-    evaluation: [],
-    call_node: [],
-    call_edge: [],
-    call_subtree_task: [],
-    argument: [],
-    argument_result: [],
-    execution: [],
-  };
-}
-
-function* chunks<T>(rows: T[]): Generator<T[]> {
-  for (let i = 0; i < rows.length; i += CHUNK_ROWS) yield rows.slice(i, i + CHUNK_ROWS);
-}
-
-async function insertIgnoring(
-  trx: Transaction<Database>,
-  table: keyof Database,
-  rows: any[],
-): Promise<void> {
-  for (const chunk of chunks(rows)) {
-    await trx
-      .insertInto(table)
-      .values(chunk)
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
-}
+const MISSING = Symbol("missing");
 
 /** A short type name recorded with each value. */
 export function valueTypeName(value: unknown): string {

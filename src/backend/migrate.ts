@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
-import type { DatabaseHandle } from "./database.ts";
+import { exclusiveInProcess, type DatabaseHandle } from "./database.ts";
 import { COMPATIBLE_VERSIONS, LATEST_VERSION, MIGRATIONS } from "./migrations/index.ts";
 
 /** A database whose schema this library cannot use as it is. */
@@ -47,15 +47,8 @@ export async function versionHistory(
  * Migrates the schema to `target` (up or down). Returns the versions passed through.
  */
 export function migrateTo(handle: DatabaseHandle, target: number): Promise<number[]> {
-  // Two schedulers in one process must not both hold a transaction on one SQLite file: the
-  // second blocks the thread (better-sqlite3 waits synchronously) and the first never ends.
-  const previous = migrationsInProcess.get(handle.location) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(() => migrateLocked(handle, target));
-  migrationsInProcess.set(handle.location, run);
-  return run;
+  return exclusiveInProcess(handle, () => migrateLocked(handle, target));
 }
-
-const migrationsInProcess = new Map<string, Promise<unknown>>();
 
 async function migrateLocked(handle: DatabaseHandle, target: number): Promise<number[]> {
   if (!Number.isInteger(target) || target < 0 || target > LATEST_VERSION) {

@@ -3,17 +3,21 @@
  */
 import type { Command } from "commander";
 import { openDatabase } from "../backend/database.ts";
+import { backendOptionsFromConfig } from "../backend/from-config.ts";
 import { migrateTo, schemaVersion, versionHistory } from "../backend/migrate.ts";
 import { COMPATIBLE_VERSIONS, LATEST_VERSION, MIGRATIONS } from "../backend/migrations/index.ts";
 import { UsageError } from "./errors.ts";
-import { loadCliConfig, type GlobalOptions } from "./setup.ts";
+import { loadCliConfig, type GlobalOptions } from "./global.ts";
 
 async function withDatabase<T>(
   global: GlobalOptions,
   fn: (handle: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
 ): Promise<T> {
-  const { backend } = loadCliConfig(global);
-  const handle = await openDatabase(backend.dbUri, { sqlitePath: backend.sqlitePath });
+  const options = backendOptionsFromConfig(loadCliConfig(global).backend);
+  const handle = await openDatabase(options.dbUri!, {
+    sqlitePath: options.sqlitePath,
+    connection: options.connection,
+  });
   try {
     return await fn(handle);
   } finally {
@@ -39,9 +43,18 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
     .action(() =>
       withDatabase(global(), async (handle) => {
         const version = await schemaVersion(handle);
+        const status =
+          version === LATEST_VERSION
+            ? "up to date"
+            : version > COMPATIBLE_VERSIONS.max
+              ? "too new for this redun: upgrade redun"
+              : version >= COMPATIBLE_VERSIONS.min
+                ? "usable; `redun db upgrade` brings it to the latest version"
+                : "not usable yet: run `redun db upgrade`";
         process.stdout.write(
           `location: ${handle.location}\ndialect: ${handle.dialect}\nschema version: ${version}\n` +
-            `library schema: ${LATEST_VERSION} (compatible ${COMPATIBLE_VERSIONS.min}-${COMPATIBLE_VERSIONS.max})\n`,
+            `library schema: ${LATEST_VERSION} (compatible ${COMPATIBLE_VERSIONS.min}-${COMPATIBLE_VERSIONS.max})\n` +
+            `status: ${status}\n`,
         );
       }),
     );

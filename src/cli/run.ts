@@ -10,6 +10,7 @@ import { allTasks, findTask, type Task } from "../api/task.ts";
 import { toCamelCase, type CallTaskOptions } from "../api/options.ts";
 import { DryRunResult } from "../scheduler/scheduler.ts";
 import { File, Dir } from "../files/file.ts";
+import { getFileSystem, isUri } from "../files/filesystem.ts";
 import { readTaskSignature, untypedParams } from "./signature.ts";
 import { formatTaskHelp, parseTaskArgs } from "./task-args.ts";
 import { UsageError } from "./errors.ts";
@@ -74,6 +75,20 @@ export function parseTaskOptions(pairs: readonly string[] = []): CallTaskOptions
   return options as CallTaskOptions;
 }
 
+/**
+ * A path or URI from the command line: a URI (`s3://…`, `https://…`, `file://…`) as it is,
+ * once its scheme is known to be served; a local path made absolute.
+ */
+export function cliPath(word: string): string {
+  if (!isUri(word)) return path.resolve(word);
+  try {
+    getFileSystem(word);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return word;
+}
+
 /** Formats a result for printing: strings as they are, everything else inspected. */
 export function formatResult(value: unknown): string {
   return typeof value === "string"
@@ -103,8 +118,8 @@ export async function runCommand(
     return 0;
   }
   const args = parseTaskArgs(task.fullname, params, taskArgv, {
-    file: (p) => new File(path.resolve(p)),
-    dir: (p) => new Dir(path.resolve(p)),
+    file: (p) => new File(cliPath(p)),
+    dir: (p) => new Dir(cliPath(p)),
   });
   const callOptions = parseTaskOptions(options.option);
   const scheduler = await createScheduler(config, global);

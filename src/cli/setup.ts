@@ -7,8 +7,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parameterNames } from "../api/source.ts";
-import { warn } from "../api/warnings.ts";
-import { loadConfig, type Config } from "../config/config.ts";
+import type { Config } from "../config/config.ts";
 import { ConfigError } from "../config/errors.ts";
 import { Dir, File } from "../files/file.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
@@ -16,18 +15,9 @@ import { UsageError } from "./errors.ts";
 import { readTaskSignature, untypedParams } from "./signature.ts";
 import { parseTaskArgs } from "./task-args.ts";
 
-/** Options that come before the command: `redun --config DIR --setup k=v COMMAND`. */
-export interface GlobalOptions {
-  config?: string;
-  setup?: string[];
-}
+import type { GlobalOptions } from "./global.ts";
 
-/** Finds (or creates) the configuration directory and loads `redun.ini`. */
-export function loadCliConfig(global: GlobalOptions): Config {
-  const config = loadConfig({ configDir: global.config });
-  for (const warning of config.warnings) warn("config", warning);
-  return config;
-}
+export { loadCliConfig, type GlobalOptions } from "./global.ts";
 
 /**
  * A scheduler for the configuration: built by the `setup_scheduler` function when the

@@ -464,7 +464,15 @@ export class Config {
       const file = path.join(dir, CONFIG_FILE_NAME);
       if (!fs.existsSync(file))
         throw new ConfigError(`${where}: ${dir} has no ${CONFIG_FILE_NAME}`);
-      const ini = parseIni(readConfigFile(file), { source: file, env });
+      // Only the sections imported are read, so the rest of the file cannot break the import.
+      const ini = parseIni(readConfigFile(file), {
+        source: file,
+        env,
+        only: (section) =>
+          section.startsWith(EXECUTORS_PREFIX) ||
+          section.startsWith(FEDERATED_PREFIX) ||
+          section.startsWith("executor."),
+      });
       for (const [name, executor] of Object.entries(readExecutors(ini, file, dir))) {
         const existing = executors[name];
         if (existing) {

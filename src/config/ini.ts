@@ -27,6 +27,11 @@ export interface ParseIniOptions {
   source: string;
   /** The environment for `${NAME}` fallbacks (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Reads only the sections this accepts (others are left out, uninterpolated, so a bad
+   * reference in a section nobody reads is no error). Default: every section.
+   */
+  only?: (section: string) => boolean;
 }
 
 export const DEFAULT_SECTION = "DEFAULT";
@@ -65,6 +70,7 @@ type RawSection = Map<string, string[]>;
  */
 export function parseIni(text: string, options: ParseIniOptions): IniData {
   const { rawDefaults, rawSections, ownKeys } = readSections(text, options.source);
+  const names = [...rawSections.keys()].filter(options.only ?? (() => true));
   const interpolator = new Interpolator(
     options.source,
     options.env ?? process.env,
@@ -73,16 +79,18 @@ export function parseIni(text: string, options: ParseIniOptions): IniData {
   );
   // Object.fromEntries defines keys as own properties, so `__proto__` stays an ordinary key.
   const values = Object.fromEntries(
-    [...rawSections].map(([name, section]) => [
+    names.map((name) => [
       name,
-      Object.fromEntries(Object.keys(section).map((key) => [key, interpolator.get(name, key)])),
+      Object.fromEntries(
+        Object.keys(rawSections.get(name)!).map((key) => [key, interpolator.get(name, key)]),
+      ),
     ]),
   );
   return {
-    sections: [...rawSections.keys()],
+    sections: names,
     values,
     defaults: Object.fromEntries(Object.entries(rawDefaults)),
-    ownKeys: Object.fromEntries(Object.entries(ownKeys)),
+    ownKeys: Object.fromEntries(names.map((name) => [name, ownKeys[name]!])),
   };
 }
 

@@ -79,7 +79,11 @@ export function failureInfo(error: unknown): FailureInfo | undefined {
 export class Execution {
   /** Calls of this execution by eval hash: shared, so no call runs twice (CSE). */
   private readonly calls = new Map<string, Promise<CallResult>>();
-  /** Simple and scheduler expressions by hash. */
+  /**
+   * Simple and scheduler expressions by job and hash: shared within a job, but evaluated
+   * once per job, so every job that reaches a call through one records it as its child
+   * (the calls themselves are still shared through `calls`).
+   */
   private readonly expressions = new Map<string, Promise<unknown>>();
   /** Every call in progress, so a failed execution can wait for them before it ends. */
   private readonly inflight = new Set<Promise<unknown>>();
@@ -145,13 +149,14 @@ export class Execution {
   private evaluateExpression(expr: Expression, ctx: Context): Promise<unknown> | unknown {
     if (expr instanceof TaskExpression) return this.evaluateCall(expr, ctx);
     if (expr instanceof ValueExpression) return this.evaluate(expr.value, ctx);
-    let promise = this.expressions.get(expr.hash);
+    const key = `${ctx.job?.id ?? ""}/${expr.hash}`;
+    let promise = this.expressions.get(key);
     if (!promise) {
       promise =
         expr instanceof SimpleExpression
           ? this.evaluateSimple(expr, ctx)
           : this.evaluateScheduler(expr as SchedulerExpression, ctx);
-      this.expressions.set(expr.hash, promise);
+      this.expressions.set(key, promise);
     }
     return promise;
   }
@@ -239,8 +244,11 @@ export class Execution {
   private async call(expr: TaskExpression, ctx: Context): Promise<CallResult> {
     const task = expr.task;
     const upstream = expr.args.map(() => [] as string[]);
-    const args = (await Promise.all(
-      expr.args.map((arg, i) => this.evaluate(arg, { ...ctx, upstream: upstream[i] })),
+    // Registered values are prepared before hashing (a remote File fetches its ETag).
+    const args = (await prepareValue(
+      await Promise.all(
+        expr.args.map((arg, i) => this.evaluate(arg, { ...ctx, upstream: upstream[i] })),
+      ),
     )) as unknown[];
 
     const options: TaskOptions = {

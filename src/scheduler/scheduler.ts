@@ -6,6 +6,7 @@ import type { CallTaskOptions } from "../api/options.ts";
 import type { Resolved } from "../api/types.ts";
 import { flushWarnings } from "../api/warnings.ts";
 import { Backend, type BackendOptions } from "../backend/backend.ts";
+import { backendOptionsFromConfig } from "../backend/from-config.ts";
 import {
   executorFactory,
   executorTypes,
@@ -24,12 +25,7 @@ function optionsFromConfig(config: Config | undefined): SchedulerOptions {
   if (!config) return {};
   const backend = config.backend;
   return {
-    backendOptions: {
-      dbUri: backend.dbUri,
-      sqlitePath: backend.sqlitePath,
-      automigrate: backend.automigrate,
-      maxValueSize: backend.maxValueSize,
-    },
+    backendOptions: backendOptionsFromConfig(backend),
     executorConfigs: config.executors,
     limits: config.limits,
     jobStatusInterval: config.scheduler.jobStatusInterval,

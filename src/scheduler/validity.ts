@@ -2,7 +2,25 @@
  * Cached values are checked before they are replayed, and registered values are prepared
  * (e.g. an S3 file's ETag fetched) before they are hashed.
  */
+import {
+  Expression,
+  SchedulerExpression,
+  SimpleExpression,
+  TaskExpression,
+  ValueExpression,
+} from "../expressions/expression.ts";
 import { handlerForValue } from "../values/registry.ts";
+
+/**
+ * The values an expression holds (a call's arguments, …). A result may be an expression
+ * whose arguments hold Files: they are prepared and validated like any other value.
+ */
+function expressionParts(expr: Expression): readonly unknown[] {
+  if (expr instanceof TaskExpression) return expr.args;
+  if (expr instanceof SimpleExpression || expr instanceof SchedulerExpression) return expr.args;
+  if (expr instanceof ValueExpression) return [expr.value];
+  return [];
+}
 
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
@@ -10,14 +28,20 @@ function isPlainObject(value: object): boolean {
 }
 
 /** Whether a value contains any registered (non-builtin) value, so walks can be skipped. */
-function hasRegistered(value: unknown): boolean {
+function hasRegistered(value: unknown, seen = new Set<Expression>()): boolean {
   if (value === null || typeof value !== "object") return false;
-  if (Array.isArray(value)) return value.some(hasRegistered);
+  const has = (v: unknown) => hasRegistered(v, seen);
+  if (Array.isArray(value)) return value.some(has);
+  if (value instanceof Expression) {
+    // Expressions may share sub-expressions: each is walked once.
+    if (seen.has(value)) return false;
+    seen.add(value);
+    return expressionParts(value).some(has);
+  }
   if (handlerForValue(value)) return true;
-  if (value instanceof Map)
-    return [...value].some(([k, v]) => hasRegistered(k) || hasRegistered(v));
-  if (value instanceof Set) return [...value].some(hasRegistered);
-  return isPlainObject(value) && Object.values(value).some(hasRegistered);
+  if (value instanceof Map) return [...value].some(([k, v]) => has(k) || has(v));
+  if (value instanceof Set) return [...value].some(has);
+  return isPlainObject(value) && Object.values(value).some(has);
 }
 
 /**
@@ -27,9 +51,17 @@ function hasRegistered(value: unknown): boolean {
 export async function isValueValid(value: unknown): Promise<boolean> {
   if (!hasRegistered(value)) return true;
   const checks: (boolean | Promise<boolean>)[] = [];
+  const seen = new Set<Expression>();
   const walk = (v: unknown): void => {
     if (v === null || typeof v !== "object") return;
     if (Array.isArray(v)) return v.forEach(walk);
+    if (v instanceof Expression) {
+      if (!seen.has(v)) {
+        seen.add(v);
+        expressionParts(v).forEach(walk);
+      }
+      return;
+    }
     const handler = handlerForValue(v);
     if (handler) {
       if (handler.isValid) checks.push(handler.isValid(v));
@@ -43,12 +75,24 @@ export async function isValueValid(value: unknown): Promise<boolean> {
   return (await Promise.all(checks)).every(Boolean);
 }
 
-/** Runs registered types' `prepare` on every registered value inside a value (in place where possible). */
+/**
+ * Runs registered types' `prepare` on every registered value inside a value (in place where
+ * possible). Inside expressions (which cannot be rebuilt), `prepare` must work in place, as
+ * File's and Dir's do.
+ */
 export async function prepareValue<T>(value: T): Promise<T> {
   if (!hasRegistered(value)) return value;
+  const seen = new Set<Expression>();
   const walk = async (v: unknown): Promise<unknown> => {
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return Promise.all(v.map(walk));
+    if (v instanceof Expression) {
+      if (!seen.has(v)) {
+        seen.add(v);
+        await Promise.all(expressionParts(v).map(walk));
+      }
+      return v;
+    }
     const handler = handlerForValue(v);
     if (handler) return handler.prepare ? handler.prepare(v) : v;
     if (v instanceof Map) {

@@ -3,18 +3,20 @@
  * Each migration moves the schema from version N-1 to N (`up`) and back (`down`).
  */
 import { initialSchema } from "./001-initial.ts";
+import { queryIndexes } from "./002-query-indexes.ts";
 import type { Migration } from "./types.ts";
 
 export type { Migration } from "./types.ts";
 
 /** Every migration, in order. The last one is the version this library writes. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, queryIndexes];
 
 /** The newest schema version. */
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /**
  * The schema versions this library can read and write: a database outside this range must
- * be upgraded (or the library upgraded) first.
+ * be upgraded (or the library upgraded) first. Version 1 lacks only version 2's indexes,
+ * so a shared database that has not been migrated yet keeps working.
  */
 export const COMPATIBLE_VERSIONS = { min: 1, max: LATEST_VERSION };

@@ -1,0 +1,470 @@
+/**
+ * Provenance queries, for `redun log`, `redun tag`, export and the web UI: executions
+ * newest first, the job tree of an execution, a call with its arguments and result, where
+ * a value came from, and finding a record by (a prefix of) its id. The same SQL for
+ * SQLite and PostgreSQL.
+ */
+import { sql, type Kysely } from "kysely";
+import type { Database } from "./schema.ts";
+import type { StoredValue } from "./backend.ts";
+import { deserializeValue } from "../values/serialize.ts";
+
+/** What the queries need: the database, and a way to get a stored value's bytes. */
+export interface ProvenanceSource {
+  db: Kysely<Database>;
+  /** The serialized bytes of a value row (inline, or from the value store). */
+  valueBytes(row: StoredValue): Promise<Buffer>;
+}
+
+/** An execution, with the state of its jobs. */
+export interface ExecutionInfo {
+  id: string;
+  /** The command line (or description) that started it. */
+  args: string[];
+  /** The root job. */
+  jobId: string | null;
+  /** The root job's task. */
+  taskName: string | null;
+  startTime: string | null;
+  endTime: string | null;
+  updatedTime: string;
+  /** FAILED if any job failed, RUNNING while the root job is unfinished, else DONE. */
+  status: "DONE" | "FAILED" | "RUNNING";
+  /** Number of jobs by status. */
+  jobCounts: Record<string, number>;
+}
+
+/** A job. */
+export interface JobInfo {
+  id: string;
+  executionId: string;
+  parentId: string | null;
+  taskHash: string;
+  taskName: string;
+  status: string;
+  cached: boolean;
+  callHash: string | null;
+  startTime: string;
+  endTime: string | null;
+  /** Milliseconds from start to end, or null while unfinished. */
+  durationMs: number | null;
+}
+
+/** A job and the jobs it started, in the order they started. */
+export interface JobNode extends JobInfo {
+  children: JobNode[];
+}
+
+/** A recorded value. */
+export interface ValueInfo {
+  valueHash: string;
+  type: string;
+  /** `redun-wire+json`, or `ref` when the bytes are in the value store. */
+  format: string;
+  /** Serialized size in bytes. */
+  size: number;
+  value: unknown;
+}
+
+/** One argument of a call. */
+export interface ArgumentInfo {
+  argHash: string;
+  position: number | null;
+  key: string | null;
+  value: ValueInfo;
+  /** Calls whose results flowed into this argument. */
+  upstream: string[];
+}
+
+/** A call node: a task applied to arguments, with its result (or error). */
+export interface CallInfo {
+  callHash: string;
+  taskName: string;
+  taskHash: string;
+  argsHash: string;
+  evalHash: string;
+  timestamp: string;
+  arguments: ArgumentInfo[];
+  /** The result, or the error of a failed call. */
+  result: ValueInfo;
+  /** Calls made beneath this one, in order. */
+  children: { callHash: string; taskName: string }[];
+}
+
+/** The kinds of record an id can name. */
+export type EntityType = "execution" | "job" | "call_node" | "value";
+
+function parseArgs(text: string): string[] {
+  try {
+    const parsed = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.map(String) : [String(parsed)];
+  } catch {
+    return [text];
+  }
+}
+
+function durationMs(start: string, end: string | null): number | null {
+  if (!end) return null;
+  const ms = Date.parse(end) - Date.parse(start);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+function executionStatus(
+  counts: Record<string, number>,
+  root: string | null,
+): ExecutionInfo["status"] {
+  if (counts.FAILED) return "FAILED";
+  if (root === null || root === "RUNNING" || root === "PENDING") return "RUNNING";
+  return "DONE";
+}
+
+/** Executions, newest first (by the start of their root job). */
+export async function listExecutions(
+  db: Kysely<Database>,
+  options: { limit?: number; offset?: number; ids?: string[] } = {},
+): Promise<ExecutionInfo[]> {
+  let query = db
+    .selectFrom("execution")
+    .leftJoin("job", "job.id", "execution.job_id")
+    .leftJoin("task", "task.hash", "job.task_hash")
+    .select([
+      "execution.id",
+      "execution.args",
+      "execution.job_id",
+      "execution.updated_time",
+      "job.start_time",
+      "job.end_time",
+      "job.status",
+      "task.fullname",
+    ])
+    .orderBy(sql`coalesce(job.start_time, execution.updated_time)`, "desc")
+    .orderBy("execution.id", "desc");
+  if (options.ids)
+    query = query.where("execution.id", "in", options.ids.length ? options.ids : [""]);
+  if (options.limit !== undefined) query = query.limit(options.limit);
+  if (options.offset) query = query.offset(options.offset);
+  const rows = await query.execute();
+  if (rows.length === 0) return [];
+  const counts = await db
+    .selectFrom("job")
+    .select(["execution_id", "status", (eb) => eb.fn.countAll<number>().as("n")])
+    .where(
+      "execution_id",
+      "in",
+      rows.map((r) => r.id),
+    )
+    .groupBy(["execution_id", "status"])
+    .execute();
+  const byExecution = new Map<string, Record<string, number>>();
+  for (const c of counts) {
+    const entry = byExecution.get(c.execution_id) ?? {};
+    entry[c.status] = Number(c.n);
+    byExecution.set(c.execution_id, entry);
+  }
+  return rows.map((r) => {
+    const jobCounts = byExecution.get(r.id) ?? {};
+    return {
+      id: r.id,
+      args: parseArgs(r.args),
+      jobId: r.job_id,
+      taskName: r.fullname ?? null,
+      startTime: r.start_time ?? null,
+      endTime: r.end_time ?? null,
+      updatedTime: r.updated_time,
+      status: executionStatus(jobCounts, r.status ?? null),
+      jobCounts,
+    };
+  });
+}
+
+/** One execution, or undefined. */
+export async function getExecution(
+  db: Kysely<Database>,
+  id: string,
+): Promise<ExecutionInfo | undefined> {
+  return (await listExecutions(db, { ids: [id] }))[0];
+}
+
+function jobSelect(db: Kysely<Database>) {
+  return db
+    .selectFrom("job")
+    .leftJoin("task", "task.hash", "job.task_hash")
+    .leftJoin("call_node", "call_node.call_hash", "job.call_hash")
+    .select([
+      "job.id",
+      "job.execution_id",
+      "job.parent_id",
+      "job.task_hash",
+      "job.status",
+      "job.cached",
+      "job.call_hash",
+      "job.start_time",
+      "job.end_time",
+      "task.fullname",
+      "call_node.task_name",
+    ]);
+}
+
+type JobRow = Awaited<ReturnType<ReturnType<typeof jobSelect>["execute"]>>[number];
+
+function toJobInfo(r: JobRow): JobInfo {
+  return {
+    id: r.id,
+    executionId: r.execution_id,
+    parentId: r.parent_id,
+    taskHash: r.task_hash,
+    taskName: r.fullname ?? r.task_name ?? r.task_hash,
+    status: r.status,
+    cached: Number(r.cached) === 1,
+    callHash: r.call_hash,
+    startTime: r.start_time,
+    endTime: r.end_time,
+    durationMs: durationMs(r.start_time, r.end_time),
+  };
+}
+
+/** The jobs of an execution, in the order they started. */
+export async function executionJobs(db: Kysely<Database>, executionId: string): Promise<JobInfo[]> {
+  const rows = await jobSelect(db)
+    .where("job.execution_id", "=", executionId)
+    .orderBy("job.start_time")
+    .orderBy("job.id")
+    .execute();
+  return rows.map(toJobInfo);
+}
+
+/** One job, or undefined. */
+export async function getJob(db: Kysely<Database>, jobId: string): Promise<JobInfo | undefined> {
+  const row = await jobSelect(db).where("job.id", "=", jobId).executeTakeFirst();
+  return row ? toJobInfo(row) : undefined;
+}
+
+/** Arranges jobs as trees: the roots (jobs without a parent among them), children nested. */
+export function jobTree(jobs: readonly JobInfo[]): JobNode[] {
+  const nodes = new Map<string, JobNode>(jobs.map((j) => [j.id, { ...j, children: [] }]));
+  const roots: JobNode[] = [];
+  for (const job of jobs) {
+    const node = nodes.get(job.id)!;
+    const parent = job.parentId ? nodes.get(job.parentId) : undefined;
+    if (parent) parent.children.push(node);
+    else roots.push(node);
+  }
+  return roots;
+}
+
+/** Recorded values by hash, decoded (values missing from the database are left out). */
+export async function getValues(
+  source: ProvenanceSource,
+  valueHashes: readonly string[],
+): Promise<Map<string, ValueInfo>> {
+  const found = new Map<string, ValueInfo>();
+  const unique = [...new Set(valueHashes)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await source.db
+      .selectFrom("value")
+      .select(["value_hash", "type", "format", "value"])
+      .where("value_hash", "in", unique.slice(i, i + 500))
+      .execute();
+    for (const row of rows) {
+      const bytes = await source.valueBytes(row);
+      found.set(row.value_hash, {
+        valueHash: row.value_hash,
+        type: row.type,
+        format: row.format,
+        size: bytes.length,
+        value: deserializeValue(bytes),
+      });
+    }
+  }
+  return found;
+}
+
+/** One recorded value, decoded, or undefined. */
+export async function getValue(
+  source: ProvenanceSource,
+  valueHash: string,
+): Promise<ValueInfo | undefined> {
+  return (await getValues(source, [valueHash])).get(valueHash);
+}
+
+function missingValue(valueHash: string): ValueInfo {
+  return { valueHash, type: "missing", format: "missing", size: 0, value: undefined };
+}
+
+/** A call node with its arguments (and where they came from), result and child calls. */
+export async function getCall(
+  source: ProvenanceSource,
+  callHash: string,
+): Promise<CallInfo | undefined> {
+  const { db } = source;
+  const node = await db
+    .selectFrom("call_node")
+    .selectAll()
+    .where("call_hash", "=", callHash)
+    .executeTakeFirst();
+  if (!node) return undefined;
+  const args = await db
+    .selectFrom("argument")
+    .selectAll()
+    .where("call_hash", "=", callHash)
+    .orderBy("arg_position")
+    .orderBy("arg_key")
+    .execute();
+  const upstream = args.length
+    ? await db
+        .selectFrom("argument_result")
+        .selectAll()
+        .where(
+          "arg_hash",
+          "in",
+          args.map((a) => a.arg_hash),
+        )
+        .orderBy("result_call_hash")
+        .execute()
+    : [];
+  const children = await db
+    .selectFrom("call_edge")
+    .innerJoin("call_node", "call_node.call_hash", "call_edge.child_id")
+    .select(["call_edge.child_id", "call_node.task_name"])
+    .where("call_edge.parent_id", "=", callHash)
+    .orderBy("call_edge.call_order")
+    .execute();
+  const values = await getValues(source, [node.value_hash, ...args.map((a) => a.value_hash)]);
+  return {
+    callHash: node.call_hash,
+    taskName: node.task_name,
+    taskHash: node.task_hash,
+    argsHash: node.args_hash,
+    evalHash: node.eval_hash,
+    timestamp: node.timestamp,
+    arguments: args.map((a) => ({
+      argHash: a.arg_hash,
+      position: a.arg_position === null ? null : Number(a.arg_position),
+      key: a.arg_key,
+      value: values.get(a.value_hash) ?? missingValue(a.value_hash),
+      upstream: upstream.filter((u) => u.arg_hash === a.arg_hash).map((u) => u.result_call_hash),
+    })),
+    result: values.get(node.value_hash) ?? missingValue(node.value_hash),
+    children: children.map((c) => ({ callHash: c.child_id, taskName: c.task_name })),
+  };
+}
+
+/** Where a value came from and where it went. */
+export interface ValueProvenance {
+  /** Calls whose final result is this value. */
+  producedBy: { callHash: string; taskName: string; timestamp: string }[];
+  /** Eval hashes whose recorded single reduction is this value. */
+  evaluations: { evalHash: string; taskHash: string }[];
+  /** Calls that took this value as an argument. */
+  usedBy: { callHash: string; taskName: string; position: number | null; key: string | null }[];
+}
+
+/** The upstream (producing calls) and downstream (consuming calls) of a value. */
+export async function valueProvenance(
+  db: Kysely<Database>,
+  valueHash: string,
+): Promise<ValueProvenance> {
+  const producedBy = await db
+    .selectFrom("call_node")
+    .select(["call_hash", "task_name", "timestamp"])
+    .where("value_hash", "=", valueHash)
+    .orderBy("timestamp")
+    .orderBy("call_hash")
+    .execute();
+  const evaluations = await db
+    .selectFrom("evaluation")
+    .select(["eval_hash", "task_hash"])
+    .where("value_hash", "=", valueHash)
+    .orderBy("eval_hash")
+    .execute();
+  const usedBy = await db
+    .selectFrom("argument")
+    .innerJoin("call_node", "call_node.call_hash", "argument.call_hash")
+    .select([
+      "argument.call_hash",
+      "call_node.task_name",
+      "argument.arg_position",
+      "argument.arg_key",
+    ])
+    .where("argument.value_hash", "=", valueHash)
+    .orderBy("call_node.timestamp")
+    .orderBy("argument.call_hash")
+    .execute();
+  return {
+    producedBy: producedBy.map((r) => ({
+      callHash: r.call_hash,
+      taskName: r.task_name,
+      timestamp: r.timestamp,
+    })),
+    evaluations: evaluations.map((r) => ({ evalHash: r.eval_hash, taskHash: r.task_hash })),
+    usedBy: usedBy.map((r) => ({
+      callHash: r.call_hash,
+      taskName: r.task_name,
+      position: r.arg_position === null ? null : Number(r.arg_position),
+      key: r.arg_key,
+    })),
+  };
+}
+
+/** The calls whose results flowed into an argument (`argument_result`). */
+export async function argumentUpstream(db: Kysely<Database>, argHash: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("argument_result")
+    .select("result_call_hash")
+    .where("arg_hash", "=", argHash)
+    .orderBy("result_call_hash")
+    .execute();
+  return rows.map((r) => r.result_call_hash);
+}
+
+const ID_COLUMNS = {
+  execution: ["execution", "id"],
+  job: ["job", "id"],
+  call_node: ["call_node", "call_hash"],
+  value: ["value", "value_hash"],
+} as const;
+
+/** An id that names no record, or several. */
+export class IdLookupError extends Error {
+  override name = "IdLookupError";
+}
+
+/**
+ * Finds what an id (or an unambiguous prefix of at least 4 characters) names: an
+ * execution, a job, a call node or a value.
+ * @throws IdLookupError when it names nothing, or more than one record.
+ */
+export async function resolveId(
+  db: Kysely<Database>,
+  id: string,
+  types: readonly EntityType[] = ["execution", "job", "call_node", "value"],
+): Promise<{ type: EntityType; id: string }> {
+  if (id.length < 4)
+    throw new IdLookupError(`"${id}" is too short: give at least 4 characters of an id`);
+  const matches: { type: EntityType; id: string }[] = [];
+  for (const type of types) {
+    const [table, column] = ID_COLUMNS[type];
+    const exact = await (db as Kysely<any>)
+      .selectFrom(table)
+      .select(column)
+      .where(column, "=", id)
+      .executeTakeFirst();
+    if (exact) return { type, id };
+    if (!/^[A-Za-z0-9-]+$/.test(id)) continue;
+    const prefixed = await (db as Kysely<any>)
+      .selectFrom(table)
+      .select(column)
+      .where(column, "like", `${id}%`)
+      .orderBy(column)
+      .limit(2)
+      .execute();
+    for (const row of prefixed)
+      if (String(row[column]).startsWith(id)) matches.push({ type, id: String(row[column]) });
+  }
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0)
+    throw new IdLookupError(`no execution, job, call or value has the id "${id}"`);
+  throw new IdLookupError(
+    `"${id}" is ambiguous: ${matches.map((m) => `${m.type} ${m.id}`).join(", ")}; give more characters`,
+  );
+}

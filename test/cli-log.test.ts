@@ -1,0 +1,217 @@
+/**
+ * `redun log` and `redun tag` on a real project: the list of executions, an execution's
+ * job tree, a job's call with arguments and result or error, a value's provenance, JSON
+ * output, tags, and clear errors for ids that name nothing.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { FLOW, json, makeBackendProject, type Project } from "./helpers/backend.ts";
+
+function oneErrorLine(result: { code: number; stderr: string }): string {
+  assert.equal(result.code, 1, result.stderr);
+  const lines = result.stderr.split("\n").filter((l) => l && !l.startsWith("[redun]"));
+  assert.equal(lines.length, 1, result.stderr);
+  return lines[0]!;
+}
+
+describe("redun log and redun tag", () => {
+  let p: Project;
+  let executions: any[];
+  before(async () => {
+    p = await makeBackendProject(undefined);
+    assert.equal(p.redun(["log"]).stdout, "No executions recorded.\n");
+    for (const args of [
+      ["main", "--x", "3", "--y", "4"],
+      ["main", "--x", "3", "--y", "4"],
+      ["partly", "--message", "oops"],
+    ]) {
+      p.redun(["run", FLOW, ...args]);
+    }
+    executions = json(p.redun(["log", "--format", "json"])).executions;
+  });
+  after(() => fs.rmSync(p.dir, { recursive: true, force: true }));
+
+  test("lists executions, newest first", () => {
+    const lines = p.redun(["log"]).stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 3);
+    const time = "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d";
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^Exec [0-9a-f]{8} \\[ FAILED\\] ${time} +\\d+\\.\\d\\ds  redun run \\S+backend-flow\\.ts partly --message oops$`,
+      ),
+    );
+    assert.match(
+      lines[1]!,
+      new RegExp(`^Exec [0-9a-f]{8} \\[  DONE \\] ${time} .* main --x 3 --y 4$`),
+    );
+    assert.match(lines[2]!, /main --x 3 --y 4$/);
+    assert.deepEqual(
+      executions.map((e) => [e.status, e.taskName, e.jobCounts]),
+      [
+        ["FAILED", "backend_flow.partly", { DONE: 1, FAILED: 2 }],
+        ["DONE", "backend_flow.main", { CACHED: 4 }],
+        ["DONE", "backend_flow.main", { DONE: 4 }],
+      ],
+    );
+    assert.ok(executions[0].startTime >= executions[1].startTime);
+  });
+
+  test("an execution shows its job tree, by id or by prefix", () => {
+    const first = executions[2];
+    const text = p.redun(["log", first.id.slice(0, 8)]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `^Exec ${first.id}\n  Args:     redun run \\S+ main --x 3 --y 4\n  Status:   DONE\n  Task:     backend_flow\\.main\n`,
+      ),
+    );
+    assert.match(text.stdout, /  Jobs:     4 \(DONE 4\)\n/);
+    const jobs = text.stdout.split("\nJobs:\n")[1]!.trimEnd().split("\n");
+    assert.equal(jobs.length, 4);
+    assert.match(
+      jobs[0]!,
+      /^  Job [0-9a-f]{8} \[  DONE \] .*  backend_flow\.main\(x=3, y=4\)  \d+\.\d\ds$/,
+    );
+    assert.deepEqual(
+      jobs
+        .slice(1)
+        .map((l) => l.match(/^    Job [0-9a-f]{8} \[  DONE \] \S+ \S+  (.+?)  \d+\.\d\ds$/)?.[1])
+        .sort(),
+      ["backend_flow.add(a=9, b=16)", "backend_flow.square(x=3)", "backend_flow.square(x=4)"],
+    );
+
+    const cached = json(p.redun(["log", executions[1].id, "--format", "json"]));
+    const root = cached.jobs[0];
+    assert.equal(cached.jobs.length, 1);
+    assert.deepEqual(
+      [root.status, root.cached, root.call],
+      ["CACHED", true, "backend_flow.main(x=3, y=4)"],
+    );
+    assert.deepEqual(root.children.map((j: any) => [j.taskName, j.status]).sort(), [
+      ["backend_flow.add", "CACHED"],
+      ["backend_flow.square", "CACHED"],
+      ["backend_flow.square", "CACHED"],
+    ]);
+    assert.ok(typeof root.durationMs === "number" && root.durationMs >= 0);
+  });
+
+  test("a job shows its call, arguments and result; a value shows where it came from", () => {
+    const detail = json(p.redun(["log", executions[2].id, "--format", "json"]));
+    const root = detail.jobs[0];
+    const text = p.redun(["log", root.id]).stdout;
+    assert.match(
+      text,
+      new RegExp(
+        `^Job ${root.id}\n  Task:      backend_flow\\.main \\([0-9a-f]{8}\\)\n  Call:      backend_flow\\.main\\(x=3, y=4\\)\n  Status:    DONE\n`,
+      ),
+    );
+    assert.match(
+      text,
+      /\nArguments:\n  x = 3\n  y = 4\nResult \(object, \d+ bytes\):\n  \{ sum: 25, label: 'run' \}\nChild calls:\n/,
+    );
+
+    const add = root.children.find((j: any) => j.taskName === "backend_flow.add");
+    const job = json(p.redun(["log", add.id, "--format", "json"]));
+    assert.equal(job.failed, false);
+    assert.deepEqual(
+      job.call.arguments.map((a: any) => [a.key, a.value.value, a.upstream.length]),
+      [
+        ["a", 9, 1],
+        ["b", 16, 1],
+      ],
+    );
+    assert.equal(job.call.result.value, 25);
+    const squareOf3 = root.children.find((j: any) => j.call === "backend_flow.square(x=3)");
+    assert.deepEqual(
+      job.call.arguments[0].upstream,
+      [squareOf3.callHash],
+      "argument a came from square(3)",
+    );
+
+    const nine = job.call.arguments[0].value.valueHash;
+    const value = json(p.redun(["log", nine, "--format", "json"]));
+    assert.equal(value.value.value, 9);
+    assert.deepEqual(
+      value.provenance.producedBy.map((c: any) => [c.callHash, c.taskName]),
+      [[squareOf3.callHash, "backend_flow.square"]],
+    );
+    assert.deepEqual(
+      value.provenance.usedBy.map((c: any) => [c.taskName, c.key]),
+      [["backend_flow.add", "a"]],
+    );
+    const valueText = p.redun(["log", nine.slice(0, 10)]).stdout;
+    assert.match(
+      valueText,
+      /^Value [0-9a-f]{40}\n  Type:   number\n  Size:   1 bytes\n  Value:  9\nProduced by:\n  call [0-9a-f]{8}  backend_flow\.square\nUsed by:\n  call [0-9a-f]{8}  backend_flow\.add \(argument a\)\n$/,
+    );
+
+    const call = json(p.redun(["log", squareOf3.callHash, "--format", "json"]));
+    assert.equal(call.call.taskName, "backend_flow.square");
+    assert.equal(call.call.result.value, 9);
+  });
+
+  test("a failed job shows its error", () => {
+    const detail = json(p.redun(["log", executions[0].id, "--format", "json"]));
+    const failed = detail.jobs[0].children.find((j: any) => j.taskName === "backend_flow.fail");
+    assert.equal(failed.status, "FAILED");
+    assert.equal(failed.call, "backend_flow.fail(…)");
+    const text = p.redun(["log", failed.id]).stdout;
+    assert.match(text, /  Status:    FAILED\n/);
+    assert.match(text, /\nError:\n  Error: boom: oops\n$/);
+    const job = json(p.redun(["log", failed.id, "--format", "json"]));
+    assert.equal(job.failed, true);
+    assert.equal(job.call.result.preview, "Error: boom: oops");
+  });
+
+  test("tags: add, list, show, remove", () => {
+    const id = executions[2].id;
+    assert.equal(
+      p.redun(["tag", "add", id.slice(0, 6), "env=prod", "n=3"]).stdout,
+      `2 tag(s) added to execution ${id}\n`,
+    );
+    assert.equal(
+      p.redun(["tag", "add", id, "env=prod"]).stdout,
+      `0 tag(s) added to execution ${id}\n`,
+    );
+    assert.equal(
+      p.redun(["tag", "list", id]).stdout,
+      `execution ${id.slice(0, 8)}  env=prod\nexecution ${id.slice(0, 8)}  n=3\n`,
+    );
+    assert.match(p.redun(["log", id]).stdout, /\n  Tags:     env=prod, n=3\n/);
+    const listed = json(p.redun(["tag", "list", "--format", "json"]));
+    assert.deepEqual(
+      listed.map((t: any) => [t.entityType, t.entityId, t.key, t.value]),
+      [
+        ["execution", id, "env", "prod"],
+        ["execution", id, "n", 3],
+      ],
+    );
+    assert.equal(p.redun(["tag", "rm", id, "n"]).stdout, `1 tag(s) removed from execution ${id}\n`);
+    assert.deepEqual(
+      json(p.redun(["log", id, "--format", "json"])).tags.map((t: any) => t.key),
+      ["env"],
+    );
+    assert.match(
+      oneErrorLine(p.redun(["tag", "add", id, "novalue"])),
+      /^redun: error: expected key=value, got "novalue"$/,
+    );
+  });
+
+  test("ids that name nothing, or too little, are one clear line", () => {
+    assert.equal(
+      oneErrorLine(p.redun(["log", "ffffffff"])),
+      'redun: error: no execution, job, call or value has the id "ffffffff"',
+    );
+    assert.equal(
+      oneErrorLine(p.redun(["log", "ab"])),
+      'redun: error: "ab" is too short: give at least 4 characters of an id',
+    );
+    assert.equal(
+      oneErrorLine(p.redun(["log", "--format", "xml"])),
+      'redun: error: --format expects text or json, got "xml"',
+    );
+  });
+});
