@@ -59,7 +59,76 @@ export {
   type RunOptions,
 } from "./scheduler/scheduler.ts";
 export { LimitError } from "./scheduler/limits.ts";
-export { Backend, ValueTooLargeError, type BackendOptions } from "./backend/backend.ts";
+export {
+  Backend,
+  ValueTooLargeError,
+  ValueMissingError,
+  VALUE_FORMAT,
+  VALUE_REF_FORMAT,
+  type BackendOptions,
+  type StoredValue,
+} from "./backend/backend.ts";
+export {
+  openDatabase,
+  registerDatabaseOpener,
+  DatabaseConnectionError,
+  type ConnectionOptions,
+  type DatabaseHandle,
+  type DatabaseOpener,
+  type Dialect,
+} from "./backend/database.ts";
+export { backendOptionsFromConfig } from "./backend/from-config.ts";
+export {
+  ensureSchema,
+  migrateTo,
+  schemaVersion,
+  versionHistory,
+  SchemaVersionError,
+} from "./backend/migrate.ts";
+export {
+  COMPATIBLE_VERSIONS,
+  LATEST_VERSION,
+  MIGRATIONS,
+  type Migration,
+} from "./backend/migrations/index.ts";
+export { withRetry, isTransientError, type RetryPolicy } from "./backend/retry.ts";
+export { openValueStore, LocalValueStore, type ValueStore } from "./backend/value-store.ts";
+export {
+  listExecutions,
+  getExecution,
+  executionJobs,
+  getJob,
+  jobTree,
+  getCall,
+  getValue,
+  getValues,
+  valueProvenance,
+  argumentUpstream,
+  resolveId,
+  IdLookupError,
+  type ProvenanceSource,
+  type ExecutionInfo,
+  type JobInfo,
+  type JobNode,
+  type ValueInfo,
+  type ArgumentInfo,
+  type CallInfo,
+  type ValueProvenance,
+  type EntityType,
+} from "./backend/queries.ts";
+export { addTags, getTags, findByTag, removeTags, tagHash, type Tag } from "./backend/tags.ts";
+export {
+  exportRows,
+  writeExport,
+  readExport,
+  importRows,
+  transfer,
+  ImportFormatError,
+  type ExportHeader,
+  type ExportRow,
+  type ExportOptions,
+  type ImportResult,
+} from "./backend/transfer.ts";
 export {
   registerExecutorType,
   type Executor,
@@ -68,7 +137,48 @@ export {
   type JobSpec,
 } from "./executors/executor.ts";
 export { LocalExecutor, type LocalExecutorOptions } from "./executors/local/local.ts";
-export { File, Dir, type FileHashMode } from "./files/file.ts";
+export { DockerExecutor, type DockerExecutorOptions } from "./executors/docker/docker.ts";
+export {
+  prepareRemoteJob,
+  collectRemoteResult,
+  RemoteJobError,
+  type RemoteJobSettings,
+  type PreparedRemoteJob,
+} from "./executors/remote/job.ts";
+export { buildCodePackage, type CodePackage } from "./executors/remote/code-package.ts";
+export type { RemoteJobInput } from "./executors/remote/scratch.ts";
+export {
+  File,
+  Dir,
+  StagingFile,
+  StagingDir,
+  glob,
+  type FileHashMode,
+  type FileOptions,
+  type GlobOptions,
+} from "./files/file.ts";
+export {
+  registerFileSystem,
+  getFileSystem,
+  FileNotFoundError,
+  ReadOnlyFileSystemError,
+  type FileSystem,
+  type FileStat,
+  type ListOptions,
+} from "./files/filesystem.ts";
+export { LocalFileSystem } from "./files/local.ts";
+export { S3FileSystem, configureS3, type S3Options } from "./files/s3.ts";
+export { HttpFileSystem } from "./files/http.ts";
+export {
+  script,
+  scriptTask,
+  ScriptError,
+  runScript,
+  type ScriptOptions,
+  type ScriptOutputs,
+  type ScriptResult,
+  type RunScriptOptions,
+} from "./files/script.ts";
 export {
   Config,
   loadConfig,

@@ -27,6 +27,12 @@ export interface ExecutorTaskOptions {
   batchTags?: Record<string, string>;
   defaultBatchTags?: boolean;
   numNodes?: number;
+  /** AWS Batch: region, job definition name, whether to create job definitions. */
+  awsRegion?: string;
+  jobDefName?: string;
+  autocreateJobDef?: boolean;
+  /** AWS Batch attempts per job (the executor's `retries`); `retries` is the scheduler's. */
+  batchRetries?: number;
   shareId?: string;
   schedulingPriorityOverride?: number;
   /** AWS Glue workers and worker type. */

@@ -4,9 +4,14 @@
 import { Command, CommanderError } from "commander";
 import "../executors/builtin.ts";
 import { formatError } from "./errors.ts";
-import { runCommand, type RunCommandOptions } from "./run.ts";
+import type { RunCommandOptions } from "./run.ts";
 import { dbCommand } from "./db.ts";
-import { loadCliConfig, type GlobalOptions } from "./setup.ts";
+import { fsCommand } from "./fs.ts";
+import { logCommand } from "./log.ts";
+import { oneshotCommand } from "./oneshot.ts";
+import { tagCommand } from "./tag.ts";
+import { transferCommands } from "./transfer.ts";
+import { loadCliConfig, type GlobalOptions } from "./global.ts";
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -44,6 +49,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .allowUnknownOption()
     .helpOption("--redun-help", "help for `redun run` itself")
     .action(async (file: string, task: string, args: string[], options: RunCommandOptions) => {
+      // Loaded on use: it brings the scheduler and the TypeScript compiler.
+      const { runCommand } = await import("./run.ts");
       setExitCode(await runCommand(program.opts<GlobalOptions>(), file, task, args, options));
     });
 
@@ -56,6 +63,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     });
 
   dbCommand(program, setExitCode);
+  logCommand(program);
+  tagCommand(program);
+  transferCommands(program);
+  fsCommand(program);
+  oneshotCommand(program, setExitCode);
   return program;
 }
 

@@ -120,6 +120,12 @@ export const DOCKER_SCHEMA = {
     default: false,
     description: "Run containers interactively (output to the terminal)",
   },
+  // Ours: `docker run --network` (e.g. `host` to reach services on this machine).
+  network: {
+    type: "string",
+    default: undefined,
+    description: "Docker network of the containers (docker run --network)",
+  },
   // Not in the document's docker section: docker jobs use the same remote protocol and
   // code packaging as the other remote executors.
   ...CODE_PACKAGE,

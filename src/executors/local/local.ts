@@ -25,6 +25,15 @@ export interface LocalExecutorOptions {
   start_method: "fork" | "spawn" | "forkserver";
 }
 
+/**
+ * Task options for a worker (`hashIncludes` only matters to the task hash, which the
+ * scheduler has computed; it may hold values not worth sending).
+ */
+function encodeOptions(options: Readonly<Record<string, unknown>>): Wire | undefined {
+  const { hashIncludes: _hashIncludes, ...rest } = options;
+  return Object.keys(rest).length > 0 ? encodeValue(rest, "task options") : undefined;
+}
+
 /** Runs jobs inline, on worker threads, or on child processes. */
 export class LocalExecutor implements Executor {
   private pool: WorkerPool | undefined;
@@ -55,6 +64,7 @@ export class LocalExecutor implements Executor {
       task: task.fullname,
       module: task.modulePath,
       args,
+      options: encodeOptions(job.options),
     });
     const wire = reply.ok ? reply.result : reply.error;
     await importTaskModules(wire);
@@ -70,7 +80,7 @@ export class LocalExecutor implements Executor {
     }
     this.running++;
     try {
-      return await runTask(job.task, job.args);
+      return await runTask(job.task, job.args, job.options);
     } finally {
       this.running--;
       this.waiting.shift()?.();

@@ -11,6 +11,8 @@ export interface RunMessage {
   module: string;
   /** Arguments in the wire format. */
   args: Wire;
+  /** The call's effective task options in the wire format (absent when there are none). */
+  options?: Wire;
 }
 
 /** Worker → scheduler. */

@@ -23,7 +23,10 @@ async function handle(message: RunMessage): Promise<void> {
       throw new Error(`task "${message.task}" is not defined after importing ${message.module}`);
     }
     const args = decodeValue(message.args) as unknown[];
-    const result = await runTask(task, args);
+    const options = message.options
+      ? (decodeValue(message.options) as Record<string, unknown>)
+      : {};
+    const result = await runTask(task, args, options);
     send({
       type: "done",
       id: message.id,
