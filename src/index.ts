@@ -138,6 +138,7 @@ export {
 } from "./executors/executor.ts";
 export { LocalExecutor, type LocalExecutorOptions } from "./executors/local/local.ts";
 export { DockerExecutor, type DockerExecutorOptions } from "./executors/docker/docker.ts";
+export { AwsBatchExecutor } from "./executors/aws-batch/aws-batch.ts";
 export {
   prepareRemoteJob,
   collectRemoteResult,

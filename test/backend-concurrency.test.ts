@@ -8,13 +8,12 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Backend, Scheduler } from "../src/index.ts";
 import { isTransientError } from "../src/backend/retry.ts";
 import * as flow from "./fixtures/workflows/backend-flow.ts";
 import { BIN, countRuns, jobTotals, type CommandResult } from "./helpers/cli.ts";
-import { FLOW, json, makeBackendProject, query, type Project } from "./helpers/backend.ts";
-import { startPostgres, type Postgres } from "./helpers/postgres.ts";
+import { FLOW, json, useBackendProjects, query, type Project } from "./helpers/backend.ts";
 import { startProxy } from "./helpers/tcp-proxy.ts";
 
 const DIALECTS = ["sqlite", "postgresql"] as const;
@@ -48,20 +47,8 @@ async function until(what: string, check: () => Promise<boolean> | boolean): Pro
 }
 
 describe("concurrent runs and faults", () => {
-  let pg: Postgres;
-  const projects: Project[] = [];
-  before(async () => {
-    pg = await startPostgres();
-  });
-  after(async () => {
-    for (const p of projects) fs.rmSync(p.dir, { recursive: true, force: true });
-    await pg?.stop();
-  });
-  const project = async (dialect: (typeof DIALECTS)[number]) => {
-    const p = await makeBackendProject(dialect === "postgresql" ? pg : undefined);
-    projects.push(p);
-    return p;
-  };
+  const backends = useBackendProjects();
+  const project = backends.project;
 
   for (const dialect of DIALECTS) {
     test(`${dialect}: two schedulers writing at once both succeed, with every row present`, async () => {
@@ -193,10 +180,10 @@ describe("concurrent runs and faults", () => {
   }
 
   test("postgresql: dropped and refused connections are retried with backoff", async () => {
-    const { name } = await pg.createDatabase();
-    const proxy = await startProxy(pg.port);
+    const { name } = await backends.pg.createDatabase();
+    const proxy = await startProxy(backends.pg.port);
     const saved = { ...process.env };
-    Object.assign(process.env, pg.env);
+    Object.assign(process.env, backends.pg.env);
     const options = {
       dbUri: `postgresql://127.0.0.1:${proxy.port}/${name}`,
       automigrate: true,
@@ -226,7 +213,7 @@ describe("concurrent runs and faults", () => {
       assert.deepEqual(result, { squares: [0, 1, 4, 9, 16, 25], total: 55 });
       assert.equal(scheduler.status.format().match(/ALL\s+\d+\s+\d+\s+\d+\s+(\d+)/)?.[1], "4");
       const rows = await query(
-        { dialect: "postgresql", pg, name, uri: "" },
+        { dialect: "postgresql", pg: backends.pg, name, uri: "" },
         "SELECT hash FROM task WHERE hash = 't-retry'",
       );
       assert.equal(rows.length, 1);
@@ -255,10 +242,10 @@ describe("concurrent runs and faults", () => {
   });
 
   test("a backend that cannot reach its server fails clearly after its retries", async () => {
-    const proxy = await startProxy(pg.port);
+    const proxy = await startProxy(backends.pg.port);
     proxy.refuseNext(1000);
     const saved = { ...process.env };
-    Object.assign(process.env, pg.env);
+    Object.assign(process.env, backends.pg.env);
     try {
       await assert.rejects(
         Backend.open({ dbUri: `postgresql://127.0.0.1:${proxy.port}/postgres` }),

@@ -5,39 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import fs from "node:fs";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { REPO, countRuns, jobTotals } from "./helpers/cli.ts";
-import {
-  FLOW,
-  json,
-  makeBackendProject,
-  schemaObjects,
-  tableCounts,
-  type Project,
-} from "./helpers/backend.ts";
-import { startPostgres, type Postgres } from "./helpers/postgres.ts";
+import { FLOW, json, useBackendProjects, schemaObjects, tableCounts } from "./helpers/backend.ts";
 
 const DIALECTS = ["sqlite", "postgresql"] as const;
 
 describe("SQLite and PostgreSQL", () => {
-  let pg: Postgres;
-  const projects: Project[] = [];
-  before(async () => {
-    pg = await startPostgres();
-  });
-  after(async () => {
-    for (const p of projects) fs.rmSync(p.dir, { recursive: true, force: true });
-    await pg?.stop();
-  });
-  const project = async (
-    dialect: (typeof DIALECTS)[number],
-    options?: Parameters<typeof makeBackendProject>[2],
-  ) => {
-    const p = await makeBackendProject(dialect === "postgresql" ? pg : undefined, "", options);
-    projects.push(p);
-    return p;
-  };
+  const backends = useBackendProjects();
+  const project = backends.project;
 
   test("the same workflow gives identical results, cache hits and rows", async () => {
     const seen: Record<string, unknown> = {};
@@ -84,7 +60,7 @@ describe("SQLite and PostgreSQL", () => {
 
   for (const dialect of DIALECTS) {
     test(`${dialect}: migrations up and down, with data kept across upgrades`, async () => {
-      const p = await project(dialect, { automigrate: false });
+      const p = await project(dialect, "", { automigrate: false });
       const info = p.redun(["db", "info"]);
       assert.equal(info.code, 0, info.stderr);
       assert.match(info.stdout, new RegExp(`dialect: ${dialect}\\n`));
@@ -134,12 +110,12 @@ describe("SQLite and PostgreSQL", () => {
   }
 
   test("automigrate: on by default for SQLite, off by default for PostgreSQL", async () => {
-    const lite = await project("sqlite", { automigrate: "default" });
+    const lite = await project("sqlite", "", { automigrate: "default" });
     const liteRun = lite.redun(["run", FLOW, "square", "--x", "5"]);
     assert.equal(liteRun.code, 0, liteRun.stderr);
     assert.equal(liteRun.stdout.trim(), "25");
 
-    const shared = await project("postgresql", { automigrate: "default" });
+    const shared = await project("postgresql", "", { automigrate: "default" });
     const refused = shared.redun(["run", FLOW, "square", "--x", "5"]);
     assert.equal(refused.code, 1);
     const lines = refused.stderr.split("\n").filter((l) => l && !l.startsWith("[redun]"));

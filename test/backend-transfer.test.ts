@@ -7,10 +7,9 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { jobTotals } from "./helpers/cli.ts";
-import { FLOW, json, makeBackendProject, tableCounts, type Project } from "./helpers/backend.ts";
-import { startPostgres, type Postgres } from "./helpers/postgres.ts";
+import { FLOW, json, useBackendProjects, tableCounts, type Project } from "./helpers/backend.ts";
 
 /** `redun log` views of a repository: the list, each execution, and its root job's call. */
 function logViews(p: Project): string[] {
@@ -33,20 +32,8 @@ function logViews(p: Project): string[] {
 }
 
 describe("export, import, push and pull", () => {
-  let pg: Postgres;
-  const projects: Project[] = [];
-  before(async () => {
-    pg = await startPostgres();
-  });
-  after(async () => {
-    for (const p of projects) fs.rmSync(p.dir, { recursive: true, force: true });
-    await pg?.stop();
-  });
-  const project = async (on: "sqlite" | "postgresql", backend = "") => {
-    const p = await makeBackendProject(on === "postgresql" ? pg : undefined, backend);
-    projects.push(p);
-    return p;
-  };
+  const backends = useBackendProjects();
+  const project = backends.project;
 
   test("export, then import into an empty database, reproduces `redun log`", async () => {
     const source = await project(
@@ -115,10 +102,10 @@ describe("export, import, push and pull", () => {
   });
 
   test("push and pull between local SQLite and shared PostgreSQL are idempotent", async () => {
-    const { uri } = await pg.createDatabase();
+    const { uri } = await backends.pg.createDatabase();
     const alice = await project("sqlite");
     const bob = await project("sqlite");
-    for (const p of [alice, bob]) Object.assign(p.env, pg.env);
+    for (const p of [alice, bob]) Object.assign(p.env, backends.pg.env);
 
     assert.equal(alice.redun(["run", FLOW, "main", "--x", "3", "--y", "4"]).code, 0);
     assert.equal(alice.redun(["run", FLOW, "fanout", "--n", "6"]).code, 0);
@@ -131,7 +118,12 @@ describe("export, import, push and pull", () => {
     assert.equal(first.code, 0, first.stderr);
     const [, rows, fresh] = first.stdout.match(/^pushed (\d+) rows \((\d+) new\)\n$/)!;
     assert.equal(rows, fresh);
-    const shared = { dialect: "postgresql" as const, pg, name: uri.split("/").pop()!, uri };
+    const shared = {
+      dialect: "postgresql" as const,
+      pg: backends.pg,
+      name: uri.split("/").pop()!,
+      uri,
+    };
     const afterFirst = await tableCounts(shared);
     assert.deepEqual(afterFirst, await tableCounts(alice.db));
     assert.equal(alice.redun(["push", uri]).stdout, `pushed ${rows} rows (0 new)\n`);

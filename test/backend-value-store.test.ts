@@ -15,9 +15,8 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { countRuns, jobTotals } from "./helpers/cli.ts";
-import { FLOW, json, makeBackendProject, type Project } from "./helpers/backend.ts";
+import { FLOW, json, useBackendProjects, type Project } from "./helpers/backend.ts";
 import { motoAvailable, startMoto, type Moto } from "./helpers/moto.ts";
-import { startPostgres, type Postgres } from "./helpers/postgres.ts";
 
 const DIALECTS = ["sqlite", "postgresql"] as const;
 const BIG = 5000;
@@ -35,20 +34,8 @@ async function valueRows(p: Project): Promise<ValueRow[]> {
 }
 
 describe("value store and max_value_size", () => {
-  let pg: Postgres;
-  const projects: Project[] = [];
-  before(async () => {
-    pg = await startPostgres();
-  });
-  after(async () => {
-    for (const p of projects) fs.rmSync(p.dir, { recursive: true, force: true });
-    await pg?.stop();
-  });
-  const project = async (dialect: (typeof DIALECTS)[number], backend: string) => {
-    const p = await makeBackendProject(dialect === "postgresql" ? pg : undefined, backend);
-    projects.push(p);
-    return p;
-  };
+  const backends = useBackendProjects();
+  const project = backends.project;
 
   for (const dialect of DIALECTS) {
     test(`${dialect}: big values go to a local value store and are replayed from it`, async () => {

@@ -2,10 +2,12 @@
  * Helpers for the backend tests: projects whose `redun.ini` points at SQLite or at a
  * database on the test PostgreSQL server, and direct SQL on either.
  */
+import fs from "node:fs";
+import { after, before } from "node:test";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { REPO, makeProject, redun, writeFile, type CommandResult } from "./cli.ts";
-import type { Postgres } from "./postgres.ts";
+import { startPostgres, type Postgres } from "./postgres.ts";
 
 /** The fixture workflow of the backend tests. */
 export const FLOW = path.join(REPO, "test", "fixtures", "workflows", "backend-flow.ts");
@@ -76,6 +78,48 @@ export async function makeBackendProject(
     env,
     redun: (args, extra = {}) => redun(dir, args, { ...env, ...extra }),
     query: (sql, params = []) => query(db, sql, params),
+  };
+}
+
+/**
+ * Registers a PostgreSQL server for the enclosing `describe` (started before its tests,
+ * stopped after them) and returns `project(dialect, backend, options)`, which makes a
+ * {@link makeBackendProject} on SQLite or on a new database of that server, deleted at the end.
+ */
+export function useBackendProjects(): {
+  readonly pg: Postgres;
+  project(
+    dialect: "sqlite" | "postgresql",
+    backend?: string,
+    options?: Parameters<typeof makeBackendProject>[2],
+  ): Promise<Project>;
+} {
+  let pg: Postgres | undefined;
+  const projects: Project[] = [];
+  before(async () => {
+    pg = await startPostgres();
+  });
+  after(async () => {
+    for (const p of projects) fs.rmSync(p.dir, { recursive: true, force: true });
+    await pg?.stop();
+  });
+  const server = () => {
+    if (!pg) throw new Error("the PostgreSQL server is started in before()");
+    return pg;
+  };
+  return {
+    get pg() {
+      return server();
+    },
+    async project(dialect, backend = "", options = {}) {
+      const p = await makeBackendProject(
+        dialect === "postgresql" ? server() : undefined,
+        backend,
+        options,
+      );
+      projects.push(p);
+      return p;
+    },
   };
 }
 
