@@ -144,6 +144,15 @@ describe("canonical hashing", () => {
     assert.equal(hashValue({ t: wf.identity }), hashValue({ t: wf.identity }));
   });
 
+  it("a task value changed by .options() or .exportOptions() hashes differently", () => {
+    const plain = hashValue(wf.identity);
+    const withMemory = hashValue(wf.identity.options({ memory: 2 }));
+    assert.notEqual(withMemory, plain);
+    assert.equal(withMemory, hashValue(wf.identity.options({ memory: 2 })));
+    assert.notEqual(withMemory, hashValue(wf.identity.options({ memory: 3 })));
+    assert.notEqual(hashValue(wf.identity.exportOptions({ memory: 2 })), withMemory);
+  });
+
   it("a shared (non-cyclic) reference is fine", () => {
     const shared = { a: 1 };
     assert.equal(hashValue([shared, shared]), hashValue([{ a: 1 }, { a: 1 }]));

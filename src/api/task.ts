@@ -143,8 +143,11 @@ const TaskPrototype: object = Object.create(Function.prototype, {
     },
   },
   [HASH]: {
+    // A task passed as a value is another value when .options() / .exportOptions() changed it.
     get(this: any) {
-      return this[CORE].hash;
+      const callOptions: CallOptions = this[CALL_OPTIONS];
+      if (!callOptions.options && !callOptions.exportOptions) return this[CORE].hash;
+      return hashParts(["TaskValue", this[CORE].hash, hashValue(callOptions)]);
     },
   },
   options: {
