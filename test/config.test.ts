@@ -551,6 +551,7 @@ describe("executor option schemas and their defaults", () => {
       gpus: 0,
       memory: 4,
       interactive: false,
+      network: undefined,
       code_package: true,
       code_includes: TS_CODE,
       code_excludes: undefined,
