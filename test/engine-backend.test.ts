@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { hashValue, Scheduler, TaskExpression } from "../src/index.ts";
 import { LATEST_VERSION } from "../src/backend/migrations/index.ts";
+import type { JobTable } from "../src/backend/schema.ts";
 import { deserializeValue } from "../src/values/serialize.ts";
 import * as wf from "./fixtures/workflows/engine-backend.ts";
 import { queryDb, runInChild, schedulerOptions, tempDir, withEnv } from "./helpers/engine.ts";
@@ -22,17 +23,7 @@ interface CallNode {
   value_hash: string;
   timestamp: string;
 }
-interface JobRow {
-  id: string;
-  start_time: string;
-  end_time: string | null;
-  task_hash: string;
-  cached: number;
-  call_hash: string | null;
-  parent_id: string | null;
-  execution_id: string;
-  status: string;
-}
+type JobRow = JobTable;
 
 describe("provenance of a run", () => {
   const dir = tempDir();

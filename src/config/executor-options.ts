@@ -41,6 +41,25 @@ const MEMORY = {
   description: "Memory per task, in Gb",
 } satisfies OptionSchema[string];
 
+/** Batch-style job submission, shared by aws_batch and k8s. */
+const RETRIES = {
+  type: "int",
+  default: 1,
+  min: 0,
+  description: "Attempts per job",
+} satisfies OptionSchema[string];
+const JOB_NAME_PREFIX = {
+  type: "string",
+  default: "batch-job",
+  description: "Job name prefix",
+} satisfies OptionSchema[string];
+const JOB_MONITOR_INTERVAL_5S = {
+  type: "float",
+  default: 5.0,
+  min: 0,
+  description: "Seconds between job status queries",
+} satisfies OptionSchema[string];
+
 /** Array jobs: equivalent pending jobs submitted together. */
 const ARRAY_JOBS = {
   min_array_size: {
@@ -146,20 +165,15 @@ export const AWS_BATCH_SCHEMA = {
   vcpus: VCPUS,
   gpus: GPUS,
   memory: MEMORY,
-  retries: { type: "int", default: 1, min: 0, description: "Attempts per job" },
-  job_name_prefix: { type: "string", default: "batch-job", description: "Job name prefix" },
+  retries: RETRIES,
+  job_name_prefix: JOB_NAME_PREFIX,
   ...CODE_PACKAGE,
   debug: {
     type: "bool",
     default: false,
     description: "Run the job's container locally with docker",
   },
-  job_monitor_interval: {
-    type: "float",
-    default: 5.0,
-    min: 0,
-    description: "Seconds between job status queries",
-  },
+  job_monitor_interval: JOB_MONITOR_INTERVAL_5S,
   ...ARRAY_JOBS,
   timeout: {
     type: "int",
@@ -259,8 +273,8 @@ export const K8S_SCHEMA = {
   },
   vcpus: VCPUS,
   memory: MEMORY,
-  retries: { type: "int", default: 1, min: 0, description: "Attempts per job" },
-  job_name_prefix: { type: "string", default: "batch-job", description: "Job name prefix" },
+  retries: RETRIES,
+  job_name_prefix: JOB_NAME_PREFIX,
   service_account_name: {
     type: "string",
     default: "default",
@@ -274,12 +288,7 @@ export const K8S_SCHEMA = {
     description: "Add redun's labels (job id, task name, …)",
   },
   ...CODE_PACKAGE,
-  job_monitor_interval: {
-    type: "float",
-    default: 5.0,
-    min: 0,
-    description: "Seconds between job status queries",
-  },
+  job_monitor_interval: JOB_MONITOR_INTERVAL_5S,
   ...ARRAY_JOBS,
   ...SCHEDULING_POLICY,
 } satisfies OptionSchema;

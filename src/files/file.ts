@@ -533,65 +533,44 @@ export async function glob(pattern: string, options: GlobOptions = {}): Promise<
     .map((e) => fileFromStat(e, hashMode));
 }
 
+/** A remote file or directory paired with a local one, for {@link script} staging. */
+abstract class Staging<T extends { readonly path: string; copyTo(dest: T): Promise<T> }> {
+  declare readonly [OPAQUE]: true;
+  constructor(
+    /** Where the command sees it. */
+    readonly local: T,
+    /** Where it lives. */
+    readonly remote: T,
+  ) {}
+
+  /** Copies the remote side to the local path. */
+  async stage(): Promise<T> {
+    return this.remote.copyTo(this.local);
+  }
+
+  /** Copies the local side to the remote location. */
+  async unstage(): Promise<T> {
+    return this.local.copyTo(this.remote);
+  }
+
+  toString(): string {
+    return `${this.constructor.name}(${this.local.path} <- ${this.remote.path})`;
+  }
+
+  [INSPECT](): string {
+    return this.toString();
+  }
+}
+
 /**
  * A remote file paired with a local path, for {@link script} staging. Made by
  * `file.stage(localPath)`. As a task argument its hash is the remote file's (plus the local
  * path), so a script reruns when the remote input changes.
  */
-export class StagingFile {
-  declare readonly [OPAQUE]: true;
-  constructor(
-    /** Where the command sees the file. */
-    readonly local: File,
-    /** Where the file lives. */
-    readonly remote: File,
-  ) {}
-
-  /** Copies the remote file to the local path. */
-  async stage(): Promise<File> {
-    return this.remote.copyTo(this.local);
-  }
-
-  /** Copies the local file to the remote location. */
-  async unstage(): Promise<File> {
-    return this.local.copyTo(this.remote);
-  }
-
-  toString(): string {
-    return `StagingFile(${this.local.path} <- ${this.remote.path})`;
-  }
-
-  [INSPECT](): string {
-    return this.toString();
-  }
-}
+export class StagingFile extends Staging<File> {}
 
 /** A remote directory paired with a local one, for {@link script} staging (`dir.stage(local)`). */
-export class StagingDir {
-  declare readonly [OPAQUE]: true;
-  constructor(
-    readonly local: Dir,
-    readonly remote: Dir,
-  ) {}
-
-  /** Copies every remote file to the local directory. */
-  async stage(): Promise<Dir> {
-    return this.remote.copyTo(this.local);
-  }
-
-  /** Copies every local file to the remote directory. */
-  async unstage(): Promise<Dir> {
-    return this.local.copyTo(this.remote);
-  }
-
-  toString(): string {
-    return `StagingDir(${this.local.path} <- ${this.remote.path})`;
-  }
-
-  [INSPECT](): string {
-    return this.toString();
-  }
-}
+export class StagingDir extends Staging<Dir> {}
 
 registerType(File, {
   name: "redun.File",

@@ -176,9 +176,7 @@ function inWorkDir(p: string, workDir: string): string {
 async function stageInputs(inputs: unknown, workDir: string): Promise<void> {
   const copies: Promise<unknown>[] = [];
   await mapLeaves(inputs, async (leaf) => {
-    if (leaf instanceof StagingFile) {
-      copies.push(leaf.remote.copyTo(inWorkDir(leaf.local.path, workDir)));
-    } else if (leaf instanceof StagingDir) {
+    if (leaf instanceof StagingFile || leaf instanceof StagingDir) {
       copies.push(leaf.remote.copyTo(inWorkDir(leaf.local.path, workDir)));
     } else if ((leaf instanceof File || leaf instanceof Dir) && !isLocal(leaf.path)) {
       copies.push(leaf.copyTo(path.resolve(workDir, leaf.basename())));

@@ -113,14 +113,8 @@ export async function withEnv(options: EnvOptions, fn: (env: Env) => Promise<voi
   }
 }
 
-/** The lines of a file, or [] when it does not exist. */
-export function lines(file: string): string[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.length > 0);
-}
+/** The lines of a file, or [] when it does not exist (shared with the fixture workflows). */
+export { lines } from "../fixtures/workflows/engine-util.ts";
 
 /** What a child-process run prints (see fixtures/scripts/run-workflow.ts). */
 export interface ChildRun {

@@ -21,6 +21,7 @@ import {
   type RemoteJobSettings,
 } from "../remote/job.ts";
 import { jobPaths, writeScratchFile, type JobPaths } from "../remote/scratch.ts";
+import { Slots } from "../slots.ts";
 import { docker } from "./docker-cli.ts";
 
 /** Options of a docker executor (`[executors.NAME]`, type = docker). */
@@ -59,22 +60,6 @@ export function passThroughEnv(env: NodeJS.ProcessEnv = process.env): string[] {
 interface FoundContainer {
   id: string;
   state: string;
-}
-
-/** Waits for a free slot: containers started at once are bounded. */
-class Slots {
-  private used = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly size: number) {}
-  async acquire(): Promise<void> {
-    if (this.used >= this.size) await new Promise<void>((r) => this.waiting.push(r));
-    else this.used++;
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.used--;
-  }
 }
 
 /** Runs jobs in local Docker containers. */
@@ -175,8 +160,7 @@ export class DockerExecutor implements Executor {
 
   async submit(job: JobSpec): Promise<unknown> {
     const settings = this.jobSettings(job.options);
-    await this.slots.acquire();
-    try {
+    return this.slots.run(async () => {
       let paths: JobPaths;
       let containerId: string;
       const found = await this.findContainer(job.evalHash);
@@ -193,10 +177,8 @@ export class DockerExecutor implements Executor {
         paths = prepared.paths;
         containerId = await this.start(job, settings, prepared.command);
       }
-      return await this.finish(job, settings, containerId, paths);
-    } finally {
-      this.slots.release();
-    }
+      return this.finish(job, settings, containerId, paths);
+    });
   }
 
   /** Starts the container; returns its id. */

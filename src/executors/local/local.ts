@@ -17,6 +17,7 @@ import { importTaskModules } from "../modules.ts";
 import { runTask } from "../run-task.ts";
 import { WorkerPool } from "./pool.ts";
 import { parseExecutorOptions } from "../options.ts";
+import { Slots } from "../slots.ts";
 
 /** Options of a local executor. */
 export interface LocalExecutorOptions {
@@ -37,13 +38,14 @@ function encodeOptions(options: Readonly<Record<string, unknown>>): Wire | undef
 /** Runs jobs inline, on worker threads, or on child processes. */
 export class LocalExecutor implements Executor {
   private pool: WorkerPool | undefined;
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  /** Bounds inline jobs (the pool bounds the others). */
+  private readonly inlineSlots: Slots;
 
   constructor(
     readonly name: string,
     readonly options: LocalExecutorOptions,
   ) {
+    this.inlineSlots = new Slots(options.max_workers);
     if (options.mode !== "inline") this.pool = new WorkerPool(options.mode, options.max_workers);
   }
 
@@ -74,17 +76,8 @@ export class LocalExecutor implements Executor {
   }
 
   /** Inline jobs still respect max_workers, so a fan-out cannot flood the event loop. */
-  private async runInline(job: JobSpec): Promise<unknown> {
-    if (this.running >= this.options.max_workers) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    this.running++;
-    try {
-      return await runTask(job.task, job.args, job.options);
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
-    }
+  private runInline(job: JobSpec): Promise<unknown> {
+    return this.inlineSlots.run(() => runTask(job.task, job.args, job.options));
   }
 
   async stop(): Promise<void> {
