@@ -24,6 +24,8 @@ export type {
   CacheScope,
   ExecutorTaskOptions,
 } from "./api/options.ts";
+export { TaskOptionError } from "./api/option-validation.ts";
+export type { JobContext } from "./api/job-context.ts";
 export type { Lazy, LazyArgs, Resolved } from "./api/types.ts";
 export {
   Expression,
@@ -45,8 +47,12 @@ export {
   const_,
   delay,
   force,
+  getContext,
   Delayed,
+  type CondBranches,
   type ErrorClass,
+  type ErrorClasses,
+  type ErrorHandler,
 } from "./expressions/helpers.ts";
 export { registerType, type TypeHandler } from "./values/registry.ts";
 export { registerErrorClass } from "./values/serialize.ts";
@@ -105,7 +111,10 @@ export {
   valueProvenance,
   argumentUpstream,
   resolveId,
+  missReason,
   IdLookupError,
+  type ExecutionFilter,
+  type MissReason,
   type ProvenanceSource,
   type ExecutionInfo,
   type JobInfo,
@@ -117,6 +126,7 @@ export {
   type EntityType,
 } from "./backend/queries.ts";
 export { addTags, getTags, findByTag, removeTags, tagHash, type Tag } from "./backend/tags.ts";
+export { OpaqueValue } from "./backend/opaque-value.ts";
 export {
   exportRows,
   writeExport,
@@ -175,6 +185,8 @@ export {
   scriptTask,
   ScriptError,
   runScript,
+  STDOUT,
+  type StdoutFile,
   type ScriptOptions,
   type ScriptOutputs,
   type ScriptResult,

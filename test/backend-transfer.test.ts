@@ -144,7 +144,7 @@ describe("export, import, push and pull", () => {
     assert.match(alice.redun(["pull", uri]).stdout, /^pulled \d+ rows \(0 new\)\n$/);
     const aliceRuns = json(alice.redun(["log", "--format", "json"])).executions;
     assert.equal(aliceRuns.length, 4, "Alice's two runs, Bob's replay and Bob's square");
-    assert.equal(aliceRuns[0].args.join(" "), `redun run ${FLOW} square --x 99`);
+    assert.equal(aliceRuns[0].args.join(" "), `run ${FLOW} square --x 99`);
 
     // A configuration directory is a repository too.
     const direct = alice.redun(["push", path.join(bob.dir, ".redun")]);

@@ -39,7 +39,7 @@ describe("redun log and redun tag", () => {
     assert.match(
       lines[0]!,
       new RegExp(
-        `^Exec [0-9a-f]{8} \\[ FAILED\\] ${time} +\\d+\\.\\d\\ds  redun run \\S+backend-flow\\.ts partly --message oops$`,
+        `^Exec [0-9a-f]{8} \\[ FAILED\\] ${time} +\\d+\\.\\d\\ds  run \\S+backend-flow\\.ts partly --message oops$`,
       ),
     );
     assert.match(
@@ -65,7 +65,7 @@ describe("redun log and redun tag", () => {
     assert.match(
       text.stdout,
       new RegExp(
-        `^Exec ${first.id}\n  Args:     redun run \\S+ main --x 3 --y 4\n  Status:   DONE\n  Task:     backend_flow\\.main\n`,
+        `^Exec ${first.id}\n  Args:     run \\S+ main --x 3 --y 4\n  Status:   DONE\n  Task:     backend_flow\\.main\n`,
       ),
     );
     assert.match(text.stdout, /  Jobs:     4 \(DONE 4\)\n/);
@@ -73,7 +73,7 @@ describe("redun log and redun tag", () => {
     assert.equal(jobs.length, 4);
     assert.match(
       jobs[0]!,
-      /^  Job [0-9a-f]{8} \[  DONE \] .*  backend_flow\.main\(x=3, y=4\)  \d+\.\d\ds$/,
+      /^  Job [0-9a-f]{8} \[  DONE \] .*  backend_flow\.main\(x=3, y=4, label='run'\)  \d+\.\d\ds$/,
     );
     assert.deepEqual(
       jobs
@@ -88,7 +88,7 @@ describe("redun log and redun tag", () => {
     assert.equal(cached.jobs.length, 1);
     assert.deepEqual(
       [root.status, root.cached, root.call],
-      ["CACHED", true, "backend_flow.main(x=3, y=4)"],
+      ["CACHED", true, "backend_flow.main(x=3, y=4, label='run')"],
     );
     assert.deepEqual(root.children.map((j: any) => [j.taskName, j.status]).sort(), [
       ["backend_flow.add", "CACHED"],
@@ -105,12 +105,12 @@ describe("redun log and redun tag", () => {
     assert.match(
       text,
       new RegExp(
-        `^Job ${root.id}\n  Task:      backend_flow\\.main \\([0-9a-f]{8}\\)\n  Call:      backend_flow\\.main\\(x=3, y=4\\)\n  Status:    DONE\n`,
+        `^Job ${root.id}\n  Task:      backend_flow\\.main \\([0-9a-f]{8}\\)\n  Call:      backend_flow\\.main\\(x=3, y=4, label='run'\\)\n  Status:    DONE\n`,
       ),
     );
     assert.match(
       text,
-      /\nArguments:\n  x = 3\n  y = 4\nResult \(object, \d+ bytes\):\n  \{ sum: 25, label: 'run' \}\nChild calls:\n/,
+      /\nArguments:\n  x = 3\n  y = 4\n  label = 'run'\nResult \(object, \d+ bytes\):\n  \{ sum: 25, label: 'run' \}\nChild calls:\n/,
     );
 
     const add = root.children.find((j: any) => j.taskName === "backend_flow.add");
@@ -213,5 +213,158 @@ describe("redun log and redun tag", () => {
       oneErrorLine(p.redun(["log", "--format", "xml"])),
       'redun: error: --format expects text or json, got "xml"',
     );
+  });
+});
+
+describe("redun log lists executions with their command lines and tags, filtered", () => {
+  let p: Project;
+  let main: any;
+  let partly: any;
+  before(async () => {
+    p = await makeBackendProject(undefined);
+    p.redun(["run", "--no-cache", FLOW, "main", "--x", "1", "--y", "2"]);
+    p.redun(["run", FLOW, "partly", "--message", "m"]);
+    [partly, main] = json(p.redun(["log", "--format", "json"])).executions;
+    p.redun(["tag", "add", main.id, "env=prod", "n=3"]);
+    p.redun(["tag", "add", partly.id, "env=dev"]);
+  });
+  after(() => fs.rmSync(p.dir, { recursive: true, force: true }));
+
+  const listed = (...args: string[]) =>
+    json(p.redun(["log", "--format", "json", ...args])).executions.map((e: any) => e.id);
+
+  test("each execution shows the full command line it ran with, and its tags", () => {
+    const [first, second] = json(p.redun(["log", "--format", "json"])).executions;
+    assert.deepEqual(second.args, ["run", "--no-cache", FLOW, "main", "--x", "1", "--y", "2"]);
+    assert.deepEqual(second.tags, [
+      { key: "env", value: "prod" },
+      { key: "n", value: 3 },
+    ]);
+    assert.deepEqual(first.tags, [{ key: "env", value: "dev" }]);
+    const lines = p.redun(["log"]).stdout.trimEnd().split("\n");
+    assert.match(lines[0]!, / {2}run \S+backend-flow\.ts partly --message m {2}\(env=dev\)$/);
+    assert.match(
+      lines[1]!,
+      / {2}run --no-cache \S+backend-flow\.ts main --x 1 --y 2 {2}\(env=prod, n=3\)$/,
+    );
+  });
+
+  test("--tag (repeatable), --status and --task filter the list", () => {
+    assert.deepEqual(listed("--tag", "env=prod"), [main.id]);
+    assert.deepEqual(listed("--tag", "env"), [partly.id, main.id]);
+    assert.deepEqual(listed("--tag", "env=prod", "--tag", "n=3"), [main.id]);
+    assert.deepEqual(listed("--tag", "env=dev", "--tag", "n=3"), []);
+    assert.deepEqual(listed("--status", "failed"), [partly.id]);
+    assert.deepEqual(listed("--status", "DONE"), [main.id]);
+    assert.deepEqual(listed("--status", "running"), []);
+    assert.deepEqual(listed("--task", "partly"), [partly.id]);
+    assert.deepEqual(listed("--task", "backend_flow.main", "--tag", "env"), [main.id]);
+    assert.equal(p.redun(["log", "--task", "nothing"]).stdout, "No executions match.\n");
+  });
+
+  test("bad filters are one clear line", () => {
+    assert.equal(
+      oneErrorLine(p.redun(["log", "--status", "done-ish"])),
+      'redun: error: --status expects one of DONE, FAILED, RUNNING (any case), got "done-ish"',
+    );
+    assert.equal(
+      oneErrorLine(p.redun(["log", "--tag", "=x"])),
+      'redun: error: --tag expects key=value or key, got "=x"',
+    );
+    assert.equal(
+      oneErrorLine(p.redun(["log", main.id, "--status", "done"])),
+      "redun: error: --tag, --status and --task filter the list of executions: give no id",
+    );
+  });
+});
+
+/** A workflow with a script task and a value of a user type (registered by the workflow). */
+const TYPED_FLOW = `
+import { File, registerType, script, task } from "redun";
+
+export class Thing {
+  constructor(readonly n: number) {}
+}
+registerType(Thing, {
+  name: "acme.Thing",
+  serialize: (t) => ({ n: t.n }),
+  deserialize: (d: { n: number }) => new Thing(d.n),
+});
+
+export const make = task(function make(n: number) {
+  return new Thing(n);
+});
+export const twice = task(function twice(t: Thing) {
+  return t.n * 2;
+});
+export const write = task(function write(out: string) {
+  return script(\`echo hello > \${out}\`, { outputs: new File(out) });
+});
+export const main = task(function main(n: number) {
+  return { twice: twice(make(n)), thing: make(n), file: write("out.txt") };
+});
+`;
+
+describe("redun log reads every record, whatever types its values hold", () => {
+  let p: Project;
+  let jobs: any[];
+  const wire = { $t: "custom", type: "acme.Thing", v: { n: 21 } };
+  const opaque = `<acme.Thing: ${Buffer.byteLength(JSON.stringify(wire))} bytes>`;
+  before(async () => {
+    p = await makeBackendProject(undefined, "", { files: { "wf.ts": TYPED_FLOW } });
+    const run = p.redun(["run", "wf.ts", "main", "--n", "21"]);
+    assert.equal(run.code, 0, run.stderr);
+    const [execution] = json(p.redun(["log", "--format", "json"])).executions;
+    const tree = json(p.redun(["log", execution.id, "--format", "json"])).jobs;
+    const flat = (nodes: any[]): any[] => nodes.flatMap((n) => [n, ...flat(n.children)]);
+    jobs = flat(tree);
+  });
+  after(() => fs.rmSync(p.dir, { recursive: true, force: true }));
+
+  test("every job of an execution with a script task and a user type can be shown", () => {
+    assert.deepEqual([...new Set(jobs.map((j) => j.taskName))].sort(), [
+      "main",
+      "make",
+      "redun.script",
+      "twice",
+      "write",
+    ]);
+    for (const job of jobs) {
+      for (const format of ["text", "json"]) {
+        const shown = p.redun(["log", job.id, "--format", format]);
+        assert.equal(shown.code, 0, `${job.taskName} (${format}): ${shown.stderr}`);
+      }
+    }
+    const script = p.redun(["log", jobs.find((j) => j.taskName === "redun.script").id]);
+    assert.match(script.stdout, /ScriptOutput \{ kind: 'file', local: 'out\.txt'/);
+  });
+
+  test("a value of a type whose module is not loaded shows as an opaque preview", () => {
+    const twice = jobs.find((j) => j.taskName === "twice");
+    assert.equal(twice.call, `twice(t=${opaque})`);
+    const text = p.redun(["log", twice.id]).stdout;
+    assert.match(
+      text,
+      new RegExp(
+        `\nArguments:\n  t = ${opaque}  \\(from call [0-9a-f]{8}\\)\nResult \\(number, 2 bytes\\):\n  42\n`,
+      ),
+    );
+
+    const make = json(
+      p.redun(["log", jobs.find((j) => j.taskName === "make").id, "--format", "json"]),
+    );
+    assert.equal(make.call.result.type, "acme.Thing");
+    assert.equal(make.call.result.preview, opaque);
+    assert.deepEqual(make.call.result.value, wire, "the JSON keeps the value as stored");
+
+    const value = p.redun(["log", make.call.result.valueHash]);
+    assert.equal(value.code, 0, value.stderr);
+    assert.match(value.stdout, new RegExp(`\n  Type:   acme\\.Thing\n.*\n  Value:  ${opaque}\n`));
+
+    const root = json(
+      p.redun(["log", jobs.find((j) => j.taskName === "main").id, "--format", "json"]),
+    );
+    assert.match(root.call.result.preview, new RegExp(`thing: ${opaque}`));
+    assert.deepEqual(root.call.result.value.thing, wire);
   });
 });

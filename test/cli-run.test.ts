@@ -36,7 +36,7 @@ one = 1
 function workflow(variant = "a + b"): string {
   return `
 import fs from "node:fs";
-import { namespace, File } from "redun";
+import { namespace, File, getContext } from "redun";
 const { task } = namespace("demo");
 
 function log(name: string) {
@@ -65,6 +65,11 @@ export const fail = task(function fail(message: string) {
 
 export const readSize = task(async function readSize(input: File) {
   return (await input.read()).length;
+});
+
+export const threads = task(function threads(n = getContext("tool.threads", 1)) {
+  log("threads");
+  return n;
 });
 
 export const mode = task(function mode(choice: "fast" | "slow" = "fast", n: bigint = 1n) {
@@ -119,14 +124,7 @@ describe("redun run", () => {
         job_id: string;
       }[];
       assert.ok(executions.length >= 2);
-      assert.deepEqual(JSON.parse(executions[0]!.args), [
-        "redun",
-        "run",
-        "workflow.ts",
-        "main",
-        "--x",
-        "3",
-      ]);
+      assert.deepEqual(JSON.parse(executions[0]!.args), ["run", "workflow.ts", "main", "--x", "3"]);
       const root = db
         .prepare("select status, parent_id from job where id = ?")
         .get(executions[0]!.job_id) as any;
@@ -180,7 +178,10 @@ describe("redun run", () => {
     assert.equal(cached.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
     const fresh = redun(dir, ["run", "--dryrun", "workflow.ts", "main", "--x", "40"], env());
     assert.equal(fresh.code, 0, fresh.stderr);
-    assert.match(fresh.stdout, /Dry run: 1 job\(s\) would run:\n\s+demo\.main\(40\)/);
+    assert.match(
+      fresh.stdout,
+      /Dry run: 1 job\(s\) would run:\n\s+demo\.main\(40, 2, \[\], false\)  \(new args\)/,
+    );
     assert.equal(countRuns(dir).length, before, "a dry run runs nothing");
   });
 
@@ -224,6 +225,85 @@ describe("redun run", () => {
     );
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.trim(), "49");
+  });
+
+  test("-o refuses an unknown option or an invalid value with one line", () => {
+    const bad = redun(
+      dir,
+      ["run", "-o", "cache_scope=bakend", "workflow.ts", "square", "--x", "7"],
+      env(),
+    );
+    assert.equal(bad.code, 1);
+    assert.equal(
+      bad.stderr.trim().split("\n").at(-1),
+      'redun: error: -o: invalid value "bakend" for option "cacheScope" (valid values: "none", "cse", "backend")',
+    );
+    const unknown = redun(
+      dir,
+      ["run", "-o", "cahce=false", "workflow.ts", "square", "--x", "7"],
+      env(),
+    );
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /-o: unknown option "cahce" \(did you mean "cache"\?\)/);
+  });
+
+  test("--context and --context-file reach getContext defaults; only readers rerun", () => {
+    writeFile(dir, "ctx.json", JSON.stringify({ tool: { threads: 3 } }));
+    const plain = redun(dir, ["run", "workflow.ts", "threads"], env());
+    assert.equal(plain.stdout.trim(), "1", plain.stderr);
+    const fromFile = redun(
+      dir,
+      ["run", "--context-file", "ctx.json", "workflow.ts", "threads"],
+      env(),
+    );
+    assert.equal(fromFile.stdout.trim(), "3", fromFile.stderr);
+    const overridden = redun(
+      dir,
+      [
+        "run",
+        "--context-file",
+        "ctx.json",
+        "--context",
+        "tool.threads=8",
+        "workflow.ts",
+        "threads",
+      ],
+      env(),
+    );
+    assert.equal(overridden.stdout.trim(), "8", overridden.stderr);
+    const again = redun(
+      dir,
+      ["run", "--context", "tool.threads=8", "workflow.ts", "threads"],
+      env(),
+    );
+    assert.equal(again.stdout.trim(), "8");
+    assert.equal(jobTotals(again.stderr).CACHED, 1, "the same context value is a cache hit");
+    const unrelated = redun(
+      dir,
+      ["run", "--context", "tool.threads=8", "workflow.ts", "square", "--x", "3"],
+      env(),
+    );
+    assert.equal(jobTotals(unrelated.stderr).CACHED, 1, "a task that reads no context is cached");
+    const bad = redun(dir, ["run", "--context", "tool.threads", "workflow.ts", "threads"], env());
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--context expects path=value, got "tool\.threads"/);
+  });
+
+  test("--no-prov records nothing", () => {
+    const db = () => new Database(path.join(dir, ".redun", "redun.db"), { readonly: true });
+    const count = () => {
+      const d = db();
+      try {
+        return (d.prepare("select count(*) as n from job").get() as { n: number }).n;
+      } finally {
+        d.close();
+      }
+    };
+    const before = count();
+    const result = redun(dir, ["run", "--no-prov", "workflow.ts", "square", "--x", "11"], env());
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "121");
+    assert.equal(count(), before);
   });
 
   test("a failing task exits 1 with its message and no engine stack", () => {

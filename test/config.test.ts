@@ -184,6 +184,7 @@ describe("the default redun.ini", () => {
       setupScheduler: undefined,
       jobStatusInterval: 20,
       federatedConfigs: [],
+      context: undefined,
     });
     assert.deepEqual(c.limits, {});
     assert.deepEqual(c.executors, {
@@ -416,7 +417,68 @@ describe("[scheduler]", () => {
       setupScheduler: "../workflow.ts::setup_scheduler",
       jobStatusInterval: 0,
       federatedConfigs: [path.join(root, "a"), path.join(root, "b c")],
+      context: undefined,
     });
+  });
+
+  test("context: a JSON object, on one line or several", () => {
+    assert.deepEqual(
+      config('[scheduler]\ncontext = {"genome": "hg38", "n": [1, 2]}\n').scheduler.context,
+      {
+        genome: "hg38",
+        n: [1, 2],
+      },
+    );
+    const multiLine = config(
+      ["[scheduler]", "context = {", '    "a": {"b": true},', '    "c": null', "  }"].join("\n"),
+    );
+    assert.deepEqual(multiLine.scheduler.context, { a: { b: true }, c: null });
+    assert.equal(config("[scheduler]\ncontext = None\n").scheduler.context, undefined);
+  });
+
+  test("context_file: a JSON file, relative to the configuration directory", () => {
+    const root = tmp();
+    write(root, { ".redun/ctx/context.json": '{"genome": "hg19", "threads": 4}\n' });
+    const c = Config.fromString("[scheduler]\ncontext_file = ctx/context.json\n", {
+      configDir: path.join(root, ".redun"),
+      env: {},
+    });
+    assert.deepEqual(c.scheduler.context, { genome: "hg19", threads: 4 });
+    // Each read is a copy: a caller cannot change what the next one sees.
+    c.scheduler.context!.genome = "changed";
+    assert.equal(c.scheduler.context!.genome, "hg19");
+  });
+
+  test("context and context_file together is an error naming the section and both keys", () => {
+    configError(
+      () => config('[scheduler]\ncontext = {"a": 1}\ncontext_file = ctx.json\n'),
+      /^\[scheduler\] in \/project\/\.redun\/redun\.ini: give either context or context_file, not both$/,
+    );
+  });
+
+  test("bad JSON is an error naming the key or the file, and the JSON error", () => {
+    configError(
+      () => config("[scheduler]\ncontext = {genome: hg38}\n"),
+      /^\[scheduler\] in \/project\/\.redun\/redun\.ini context: expected a JSON object \(.*JSON.*\), got "\{genome: hg38\}"$/,
+    );
+    configError(
+      () => config("[scheduler]\ncontext = [1, 2]\n"),
+      /context: expected a JSON object, got "\[1, 2\]"$/,
+    );
+    const root = tmp();
+    write(root, { "bad.json": '{"a": 1,}', "list.json": "[1]" });
+    const at = (file: string) => () =>
+      Config.fromString(`[scheduler]\ncontext_file = ${file}\n`, { configDir: root, env: {} });
+    const badPath = path.join(root, "bad.json");
+    const message = configError(
+      at("bad.json"),
+      new RegExp(
+        `^\\[scheduler\\] in .*redun\\.ini context_file: ${badPath.replace(/[.]/g, "\\.")} is not valid JSON \\(.+\\)$`,
+      ),
+    );
+    assert.match(message, /JSON|property name|token/i);
+    configError(at("list.json"), /context_file: .*list\.json must hold a JSON object$/);
+    configError(at("missing.json"), /context_file: cannot read .*missing\.json \(ENOENT/);
   });
 
   test("a bad job_status_interval names the section and key", () => {
@@ -1029,8 +1091,20 @@ describe("[federated_tasks.NAME]", () => {
     assert.equal(task.taskSignature, undefined);
     assert.equal(task.description, undefined);
     assert.deepEqual(task.extra, {});
-    assert.deepEqual(c.warnings, [
-      '[federated_tasks.ft] in /project/.redun/redun.ini: executor "default" is not defined',
+    // "default" and "process" are built in.
+    assert.deepEqual(c.warnings, []);
+    const on = (executor: string) =>
+      config(
+        [
+          "[federated_tasks.ft]",
+          ...TASK.filter((l) => !l.startsWith("executor")),
+          `executor = ${executor}`,
+        ].join("\n"),
+      );
+    assert.deepEqual(on("process").warnings, []);
+    const nowhere = on("nowhere");
+    assert.deepEqual(nowhere.warnings, [
+      '[federated_tasks.ft] in /project/.redun/redun.ini: executor "nowhere" is not defined',
     ]);
   });
 });

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { Dir, File, ScriptError, script } from "../src/index.ts";
+import { STDOUT } from "../src/files/script.ts";
 import { lines, withEnv, type Mode } from "./helpers/engine.ts";
 import * as wf from "./fixtures/workflows/files-flow.ts";
 
@@ -258,6 +259,104 @@ describe("script tasks", () => {
       fs.rmSync(counter, { force: true });
       await scheduler.run(wf.stagedAll(files, file("staged"), counter));
       assert.deepEqual(lines(counter), []);
+    });
+  });
+});
+
+describe('script() with an argv array, and File("-") for standard output', () => {
+  it("an argv array runs with no shell: nothing is expanded or needs quoting", async () => {
+    await withEnv({ mode: "inline" }, async ({ scheduler }) => {
+      const result = await scheduler.run(
+        script(["printf", "%s|%s\\n", "a b", "$HOME; echo 'x' > y"]),
+      );
+      assert.equal(result, "a b|$HOME; echo 'x' > y\n");
+    });
+  });
+
+  for (const mode of ["inline", "process"] as Mode[]) {
+    it(`File("-") in outputs is the command's standard output, a string (${mode})`, async () => {
+      await withEnv({ mode }, async ({ scheduler, file }) => {
+        const out = file("out.txt");
+        const counter = file("runs.log");
+        const run = () =>
+          scheduler.run(
+            script(["sh", "-c", `echo ran >> '${counter}'; echo counted; echo data > '${out}'`], {
+              outputs: { log: STDOUT, data: new File(out), raw: new File("-") },
+            }),
+          );
+        const result = await run();
+        // The static type says string where STDOUT was (File("-") is typed as a File).
+        const log: string = result.log;
+        assert.equal(log, "counted\n");
+        assert.equal(result.raw as unknown, "counted\n");
+        assert.ok(result.data instanceof File);
+        assert.equal(await result.data.read(), "data\n");
+        assert.deepEqual(await run(), result, "replayed from the cache");
+        assert.deepEqual(lines(counter), ["ran"]);
+      });
+    });
+
+    it(`a failing argv command shows the whole command (${mode})`, async () => {
+      await withEnv({ mode }, async ({ scheduler }) => {
+        const long = "a long argument, ".repeat(8);
+        const error = await scheduler.run(script(["sh", "-c", "echo bad >&2; exit 4", long])).then(
+          () => assert.fail("the command should fail"),
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof ScriptError, String(error));
+        assert.equal(error.exitCode, 4);
+        assert.deepEqual(error.argv, ["sh", "-c", "echo bad >&2; exit 4", long]);
+        assert.match(error.message, /^script exited with code 4: bad\n/);
+        assert.ok(
+          error.message.includes(`\n  command: sh -c 'echo bad >&2; exit 4' '${long}'\n`),
+          error.message,
+        );
+
+        const missing = await scheduler.run(script(["no-such-program-for-redun", "x y"])).then(
+          () => assert.fail("the command should fail"),
+          (e: unknown) => e,
+        );
+        assert.ok(missing instanceof ScriptError, String(missing));
+        assert.match(
+          missing.message,
+          /^script could not start \(spawn no-such-program-for-redun ENOENT\)\n {2}command: no-such-program-for-redun 'x y'$/,
+        );
+      });
+    });
+  }
+
+  it("a bad argv array is a clear error when the call is made", () => {
+    assert.throws(
+      () => script([]),
+      /^TypeError: script\(\): an argv array needs at least a program$/,
+    );
+    assert.throws(
+      () => script(["ls", 3 as unknown as string]),
+      /^TypeError: script\(\): argv\[1\] must be a string \(got number\)$/,
+    );
+  });
+});
+
+describe("the built-in process executor", () => {
+  /**
+   * The parent process id of a command run on an executor: this process for inline and
+   * threads. (The executor's name is an argument too, so that no call replays another.)
+   */
+  const parentPid = (executor: string) =>
+    script(["node", "-e", "process.stdout.write(String(process.ppid))", executor], { executor });
+
+  it('executor: "process" runs on a local process pool without configuration', async () => {
+    await withEnv({ mode: "thread" }, async ({ scheduler }) => {
+      assert.equal(await scheduler.run(parentPid("default")), String(process.pid));
+      const worker = await scheduler.run(parentPid("process"));
+      assert.match(worker, /^\d+$/);
+      assert.notEqual(worker, String(process.pid), "the command's parent is a worker process");
+    });
+  });
+
+  it("a configured [executors.process] replaces it", async () => {
+    await withEnv({ executors: { process: { mode: "thread" } } }, async ({ scheduler }) => {
+      assert.equal(await scheduler.run(parentPid("process")), String(process.pid));
     });
   });
 });

@@ -90,6 +90,8 @@ export interface CallOptions {
   options?: CallTaskOptions;
   /** For this call and every call beneath it. */
   exportOptions?: CallTaskOptions;
+  /** Context merged into the call's (and inherited by every call beneath it). */
+  context?: Record<string, unknown>;
 }
 
 /** `jobNamePrefix` → `job_name_prefix`. */

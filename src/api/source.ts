@@ -1,21 +1,31 @@
 /**
- * Facts about functions and modules read at definition time: parameter names and the file
- * a task was defined in (workers import that file to find the task again).
+ * Facts about functions and modules read at definition time without parsing: parameter names,
+ * whether a default needs a closer look, and where a task was defined (workers import that file
+ * to find the task again; source-analysis.ts reads the function from it).
  */
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 const API_DIR = path.dirname(fileURLToPath(import.meta.url));
 
+/** A position in a module file (line and column 1-based, as in stack traces). */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
 /**
- * The absolute path of the first module on the call stack outside `src/api` (where
- * `task()` lives): the module that defined the task, a workflow's or one of the engine's
- * own. Undefined when it cannot be told (e.g. code from `eval`).
+ * The position of the first frame on the call stack outside `src/api` (where `task()` lives):
+ * the `task(...)` call that defines a task, in a workflow's module or one of the engine's own.
+ * Under tsx the positions are those of the TypeScript file (it enables source maps); Node's
+ * own type stripping keeps positions as they are. Undefined when it cannot be told (e.g. code
+ * from `eval`).
  */
-export function callerModulePath(): string | undefined {
+export function callerPosition(): SourcePosition | undefined {
   const stack = new Error().stack ?? "";
   for (const line of stack.split("\n").slice(1)) {
-    const match = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
+    const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line);
     if (!match) continue;
     const file = match[1]!.startsWith("file://") ? fileURLToPath(match[1]!) : match[1]!;
     if (
@@ -24,9 +34,70 @@ export function callerModulePath(): string | undefined {
     ) {
       continue;
     }
-    return file;
+    return { file, line: Number(match[2]), column: Number(match[3]) };
   }
   return undefined;
+}
+
+/**
+ * The absolute path of the first module on the call stack outside `src/api` (where
+ * `task()` lives): the module that defined the task, a workflow's or one of the engine's
+ * own. Undefined when it cannot be told (e.g. code from `eval`).
+ */
+export function callerModulePath(): string | undefined {
+  return callerPosition()?.file;
+}
+
+// A default whose compiled text is one of these needs no analysis to know it is bindable.
+const NUMBER = String.raw`-?(?:0[xXoObB][\da-fA-F_]+n?|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?n?)`;
+const STRING = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`;
+const SIMPLE_DEFAULT = new RegExp(
+  `^(?:${NUMBER}|${STRING}|true|false|null|undefined|\\[\\]|\\{\\})$`,
+);
+
+/**
+ * Whether a function has a parameter default that is not a simple literal, read from its
+ * run-time text: only such a default may need a warning at definition (see task.ts), so only
+ * then is the source analysed eagerly.
+ */
+export function hasComplexDefault(fn: Function): boolean {
+  const list = parameterListText(fn.toString());
+  if (list === undefined) return false;
+  return splitTopLevel(list).some((p) => {
+    const eq = topLevelEquals(p);
+    return eq >= 0 && !SIMPLE_DEFAULT.test(p.slice(eq + 1).trim());
+  });
+}
+
+/** The index of a parameter's default `=` (not `==`, `=>`, or inside brackets or strings). */
+function topLevelEquals(param: string): number {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < param.length; i++) {
+    const c = param[i]!;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === "`") quote = c;
+    else if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    else if (c === "=" && depth === 0) {
+      const next = param[i + 1];
+      const prev = param[i - 1];
+      if (
+        next !== "=" &&
+        next !== ">" &&
+        prev !== "=" &&
+        prev !== "!" &&
+        prev !== "<" &&
+        prev !== ">"
+      )
+        return i;
+    }
+  }
+  return -1;
 }
 
 /**

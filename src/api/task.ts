@@ -4,8 +4,17 @@
 import { TaskExpression } from "../expressions/expression.ts";
 import { HASH, hashParts, hashValue } from "../values/hash.ts";
 import { ENCODE, registerDecoder, type Wire } from "../values/serialize.ts";
+import { mergeContext } from "./job-context.ts";
+import { validateTaskOptions } from "./option-validation.ts";
 import type { CallOptions, CallTaskOptions, TaskOptions } from "./options.ts";
-import { callerModulePath, parameterNames } from "./source.ts";
+import { analyzeTask, snapshotFile, type TaskAnalysis } from "./source-analysis.ts";
+import type { TaskParam } from "./source-params.ts";
+import {
+  callerPosition,
+  hasComplexDefault,
+  parameterNames,
+  type SourcePosition,
+} from "./source.ts";
 import type { LazyArgs, Resolved } from "./types.ts";
 import { warn } from "./warnings.ts";
 
@@ -30,9 +39,12 @@ export interface Task<A extends readonly unknown[] = any[], R = unknown> {
   readonly func: TaskFunction;
   /** Options given at definition. */
   readonly taskOptions: Readonly<TaskOptions>;
-  /** Source text hashed into the task hash (unless `version` is set). */
+  /**
+   * The normalized source hashed into the task hash (unless `version` is set): the tokens of
+   * the function as written in its file, types included, comments and formatting left out.
+   */
   readonly source: string;
-  /** Hash of fullname, source (or version) and `hashIncludes`. */
+  /** Hash of fullname, source (or version) and `hashIncludes` (in any order). */
   readonly hash: string;
   /** The module file that defined the task (workers import it to find the task). */
   readonly modulePath: string | undefined;
@@ -42,43 +54,106 @@ export interface Task<A extends readonly unknown[] = any[], R = unknown> {
   options(options: CallTaskOptions): Task<A, R>;
   /** Like `options`, but the options also apply to every call beneath these calls. */
   exportOptions(options: CallTaskOptions): Task<A, R>;
+  /**
+   * The same task with its calls' context extended (merged deeply); every call beneath
+   * inherits it. Tasks read the context with `getContext("a.b", default)`.
+   *
+   * @example
+   * main.updateContext({ align: { threads: 8 } })(samples)
+   */
+  updateContext(context: Record<string, unknown>): Task<A, R>;
 }
 
 /** Internal state of a task, shared by its option-overriding variants. */
 class TaskCore {
   #hash: string | undefined;
+  #analysis: TaskAnalysis | undefined;
+  /** Where the task was defined, with the module's text as it was then. */
+  readonly #site: Partial<SourcePosition> & { text?: string };
   readonly paramNames: readonly string[];
+  /** The module file that defined the task (workers import it to find the task). */
+  readonly modulePath: string | undefined;
 
   constructor(
     readonly name: string,
     readonly namespace: string,
     readonly func: TaskFunction,
     readonly taskOptions: Readonly<TaskOptions>,
-    readonly modulePath: string | undefined,
+    position: SourcePosition | undefined,
   ) {
     this.paramNames = parameterNames(func);
+    this.modulePath = position?.file;
+    this.#site = position ? { ...position, text: snapshotFile(position.file) } : {};
   }
 
   get fullname(): string {
     return this.namespace ? `${this.namespace}.${this.name}` : this.name;
   }
 
+  /** The function read from its file (parsed on first use, or read from the disk cache). */
+  get analysis(): TaskAnalysis {
+    return (this.#analysis ??= analyzeTask(this.func, this.#site, {
+      functionName: this.func.name,
+      taskName: this.name,
+    }));
+  }
+
   get source(): string {
-    return this.func.toString();
+    return this.analysis.source;
   }
 
   get hash(): string {
     if (this.#hash === undefined) {
       const { version, hashIncludes } = this.taskOptions;
+      const where = `hashIncludes of task "${this.fullname}"`;
       this.#hash = hashParts([
         "Task",
         this.fullname,
         version !== undefined ? `version:${version}` : `source:${this.source}`,
-        hashIncludes ? hashValue(hashIncludes, `hashIncludes of task "${this.fullname}"`) : "",
+        // Order-insensitive, as in Python redun: the element hashes are sorted.
+        hashIncludes ? hashParts(hashIncludes.map((v) => hashValue(v, where)).sort()) : "",
       ]);
     }
     return this.#hash;
   }
+
+  /**
+   * Warns about parameter defaults the scheduler cannot bind (a module variable, a call):
+   * they are not in the cache key. Done at definition only for functions whose compiled text
+   * shows such a default, so other tasks are analysed lazily, when their hash is first needed.
+   */
+  checkDefaults(): void {
+    const { version, hashIncludes } = this.taskOptions;
+    // With `version` or `hashIncludes` the author has taken the task's hash in hand.
+    if (version !== undefined || hashIncludes !== undefined) return;
+    if (!hasComplexDefault(this.func)) return;
+    const fix =
+      "pass the argument explicitly, or use the task option hashIncludes (or version) " +
+      "to put what it depends on into the task hash";
+    const params = this.analysis.params;
+    if (!params) {
+      warn(
+        "defaults",
+        `task "${this.fullname}": redun could not read its parameter defaults, so they are ` +
+          `not part of the cache key; ${fix}`,
+      );
+      return;
+    }
+    for (const p of params) {
+      if (p.default.kind !== "opaque") continue;
+      warn(
+        "defaults",
+        `task "${this.fullname}": the default value of parameter "${p.info.name}" ` +
+          `(${oneLine(p.default.text)}) is not part of the cache key, so a change in what it ` +
+          `reads will not rerun the task; ${fix}`,
+      );
+    }
+  }
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, " ");
+  return flat.length > 60 ? flat.slice(0, 57) + "..." : flat;
 }
 
 const CORE = Symbol("redun.taskCore");
@@ -152,16 +227,30 @@ const TaskPrototype: object = Object.create(Function.prototype, {
   },
   options: {
     value(this: any, options: CallTaskOptions) {
+      validateTaskOptions(options, `${this[CORE].fullname}.options()`, true);
       const current: CallOptions = this[CALL_OPTIONS];
       return makeCallable(this[CORE], { ...current, options: { ...current.options, ...options } });
     },
   },
   exportOptions: {
     value(this: any, options: CallTaskOptions) {
+      validateTaskOptions(options, `${this[CORE].fullname}.exportOptions()`, true);
       const current: CallOptions = this[CALL_OPTIONS];
       return makeCallable(this[CORE], {
         ...current,
         exportOptions: { ...current.exportOptions, ...options },
+      });
+    },
+  },
+  updateContext: {
+    value(this: any, context: Record<string, unknown>) {
+      if (context === null || typeof context !== "object" || Array.isArray(context)) {
+        throw new TypeError(`${this[CORE].fullname}.updateContext(): expected an object`);
+      }
+      const current: CallOptions = this[CALL_OPTIONS];
+      return makeCallable(this[CORE], {
+        ...current,
+        context: mergeContext(current.context ?? {}, context),
       });
     },
   },
@@ -199,6 +288,7 @@ function defineTask(options: TaskOptions, fn: TaskFunction, namespaceDefault?: s
   if (typeof fn !== "function") {
     throw new TypeError("task(): expected a function (task(fn) or task(options, fn))");
   }
+  validateTaskOptions(options, `task "${options.name ?? fn.name}"`);
   const name = options.name ?? fn.name;
   if (!name) {
     throw new TypeError(
@@ -215,7 +305,7 @@ function defineTask(options: TaskOptions, fn: TaskFunction, namespaceDefault?: s
       `task(): invalid namespace "${namespace}" for task "${name}": use dot-separated words`,
     );
   }
-  const core = new TaskCore(name, namespace, fn, Object.freeze({ ...options }), callerModulePath());
+  const core = new TaskCore(name, namespace, fn, Object.freeze({ ...options }), callerPosition());
   const existing = registry.get(core.fullname);
   if (existing && existing.source !== core.source) {
     throw new Error(
@@ -230,6 +320,7 @@ function defineTask(options: TaskOptions, fn: TaskFunction, namespaceDefault?: s
       `task "${name}" has no namespace; give it one with namespace("...") or the option namespace`,
     );
   }
+  core.checkDefaults();
   const t = makeCallable(core, {});
   registry.set(core.fullname, t);
   return t;
@@ -292,6 +383,14 @@ export function findTask(name: string): Task | undefined {
     );
   }
   return matches[0];
+}
+
+/**
+ * A task's parameters read from its source, with their defaults (see `bindDefaultArgs`);
+ * undefined when its source could not be parsed.
+ */
+export function taskParameters(t: Task): readonly TaskParam[] | undefined {
+  return ((t as any)[CORE] as TaskCore | undefined)?.analysis.params;
 }
 
 /** Every task registered in this process. */

@@ -1,10 +1,14 @@
 /**
  * The provenance backend: cache lookups, and recording of tasks, values, calls, jobs and
  * executions. Writes are queued and flushed together in one transaction shortly after
- * they are made, so a busy scheduler writes in batches and a killed one loses at most the
- * last few milliseconds of finished work. Large values go to the value store when one is
- * configured; reads and writes are retried through transient database errors.
+ * they are made (20 ms; longer, up to a quarter of a second, while flushes are slow), so a
+ * busy scheduler writes in batches and a killed one loses at most that last moment of
+ * finished work. SQLite writes and cache lookups use statements prepared once per
+ * connection (`./sqlite-writes.ts`); PostgreSQL writes are multi-row inserts. Large values
+ * go to the value store when one is configured; reads and writes are retried through
+ * transient database errors.
  */
+import type { Database as SQLiteConnection } from "better-sqlite3";
 import type { Kysely } from "kysely";
 import {
   exclusiveInProcess,
@@ -17,7 +21,9 @@ import { ensureSchema } from "./migrate.ts";
 import { withRetry, type RetryPolicy } from "./retry.ts";
 import type { Database, JobTable } from "./schema.ts";
 import { openValueStore, type ValueStore } from "./value-store.ts";
-import { emptyBatch, batchIsEmpty, writeBatch, type RowBatch } from "./writes.ts";
+import { SqliteLookups } from "./sqlite-reads.ts";
+import { SqliteWriter } from "./sqlite-writes.ts";
+import { emptyBatch, batchIsEmpty, writeBatch, type RowBatch, type WriteMode } from "./writes.ts";
 import { deserializeValue, serializeValue } from "../values/serialize.ts";
 import { handlerForValue } from "../values/registry.ts";
 
@@ -84,7 +90,16 @@ export interface StoredValue {
 
 type Rows<T extends keyof Database> = Database[T][];
 
+/** How long rows wait before they are flushed. */
 const FLUSH_DELAY_MS = 20;
+/**
+ * While flushes are slow (a large database: every commit rewrites the index pages it
+ * touched), rows wait this many times the last flush's duration instead, so that flushing
+ * takes a bounded share of the time and batches grow with the cost of a commit...
+ */
+const FLUSH_COST_FACTOR = 3;
+/** ...but never longer than this. */
+const MAX_FLUSH_DELAY_MS = 250;
 
 /** The provenance database as the scheduler uses it. */
 export class Backend {
@@ -100,6 +115,11 @@ export class Backend {
   readonly maxValueSize: number;
   readonly valueStoreMinSize: number;
   private readonly retry: Partial<RetryPolicy>;
+  /** SQLite: the prepared-statement write path (undefined for other dialects). */
+  private readonly sqliteWriter: SqliteWriter | undefined;
+  private readonly sqliteLookups: SqliteLookups | undefined;
+  /** How long the last flush took to write, in milliseconds. */
+  private lastWriteMs = 0;
 
   private constructor(
     readonly handle: DatabaseHandle,
@@ -110,6 +130,9 @@ export class Backend {
     this.maxValueSize = options.maxValueSize ?? 1_000_000_000;
     this.valueStoreMinSize = options.valueStoreMinSize ?? DEFAULT_VALUE_STORE_MIN_SIZE;
     this.retry = options.retry ?? {};
+    const sqlite = handle.sqlite as SQLiteConnection | undefined;
+    this.sqliteWriter = sqlite ? new SqliteWriter(sqlite, handle.db) : undefined;
+    this.sqliteLookups = sqlite ? new SqliteLookups(sqlite) : undefined;
   }
 
   /** Opens the database, checking (and, if `automigrate`, migrating) its schema. */
@@ -143,13 +166,21 @@ export class Backend {
   // ---- reads -------------------------------------------------------------------------
 
   private readonly evaluations = new BatchLoader<CachedEvaluation>(async (evalHashes) => {
-    const rows = await this.read((db) =>
-      db
-        .selectFrom("evaluation")
-        .innerJoin("value", "value.value_hash", "evaluation.value_hash")
-        .select(["evaluation.eval_hash", "evaluation.value_hash", "value.value", "value.format"])
-        .where("evaluation.eval_hash", "in", evalHashes)
-        .execute(),
+    const lookups = this.sqliteLookups;
+    const rows = await this.read(async (db) =>
+      lookups
+        ? lookups.evaluations(evalHashes)
+        : db
+            .selectFrom("evaluation")
+            .innerJoin("value", "value.value_hash", "evaluation.value_hash")
+            .select([
+              "evaluation.eval_hash",
+              "evaluation.value_hash",
+              "value.value",
+              "value.format",
+            ])
+            .where("evaluation.eval_hash", "in", evalHashes)
+            .execute(),
     );
     const found = new Map<string, CachedEvaluation>();
     await Promise.all(
@@ -314,10 +345,11 @@ export class Backend {
   }): void {
     if (rows.evaluation) this.queue.evaluation.push(rows.evaluation);
     this.queue.call_node.push(rows.callNode);
-    this.queue.call_edge.push(...rows.edges);
-    this.queue.call_subtree_task.push(...rows.subtreeTasks);
-    this.queue.argument.push(...rows.arguments);
-    this.queue.argument_result.push(...rows.argumentResults);
+    // A loop, not push(...rows): a call with 100k children would overflow the stack.
+    append(this.queue.call_edge, rows.edges);
+    append(this.queue.call_subtree_task, rows.subtreeTasks);
+    append(this.queue.argument, rows.arguments);
+    append(this.queue.argument_result, rows.argumentResults);
     this.scheduleFlush();
   }
 
@@ -333,6 +365,12 @@ export class Backend {
     this.scheduleFlush();
   }
 
+  /** Records a tag (content addressed: the same tag twice is one row). */
+  recordTag(row: Database["tag"]): void {
+    this.queue.tag.push(row);
+    this.scheduleFlush();
+  }
+
   /** Inserts or updates an execution row. */
   recordExecution(row: Database["execution"]): void {
     this.queue.execution.push(row);
@@ -341,10 +379,14 @@ export class Backend {
 
   private scheduleFlush(): void {
     if (this.flushTimer) return;
+    const delay = Math.min(
+      MAX_FLUSH_DELAY_MS,
+      Math.max(FLUSH_DELAY_MS, FLUSH_COST_FACTOR * this.lastWriteMs),
+    );
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       void this.flush().catch(() => {});
-    }, FLUSH_DELAY_MS);
+    }, delay);
     this.flushTimer.unref?.();
   }
 
@@ -379,8 +421,17 @@ export class Backend {
   private async write(batch: RowBatch, storeWrites: Map<string, Buffer>): Promise<void> {
     await this.putStored(storeWrites);
     if (!batchIsEmpty(batch)) {
-      await exclusiveInProcess(this.handle, () => writeBatch(this.db, batch, "record", this.retry));
+      const started = performance.now();
+      await exclusiveInProcess(this.handle, () => this.writeRows(batch, "record"));
+      this.lastWriteMs = performance.now() - started;
     }
+  }
+
+  /** Writes rows in one transaction, through prepared statements on SQLite. */
+  private writeRows(batch: RowBatch, mode: WriteMode): Promise<number> {
+    return this.sqliteWriter
+      ? this.sqliteWriter.write(batch, mode, this.retry)
+      : writeBatch(this.db, batch, mode, this.retry);
   }
 
   private async putStored(storeWrites: Map<string, Buffer>): Promise<void> {
@@ -405,7 +456,7 @@ export class Backend {
       ),
     };
     await this.putStored(storeWrites);
-    return exclusiveInProcess(this.handle, () => writeBatch(this.db, rows, "import", this.retry));
+    return exclusiveInProcess(this.handle, () => this.writeRows(rows, "import"));
   }
 
   /** Flushes and closes the database. */
@@ -419,6 +470,10 @@ export class Backend {
 }
 
 const MISSING = Symbol("missing");
+
+function append<T>(to: T[], rows: readonly T[]): void {
+  for (const row of rows) to.push(row);
+}
 
 /** A short type name recorded with each value. */
 export function valueTypeName(value: unknown): string {

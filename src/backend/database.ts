@@ -6,55 +6,28 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import SQLite from "better-sqlite3";
+import { createRequire } from "node:module";
+import type SQLiteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
+import {
+  DatabaseConnectionError,
+  databaseOpener,
+  registerDatabaseOpener,
+  type ConnectionOptions,
+  type DatabaseHandle,
+  type DatabaseOpener,
+  type Dialect,
+} from "./connection.ts";
 import type { Database } from "./schema.ts";
 
-export type Dialect = "sqlite" | "postgresql";
-
-/** An open database and how to close it. */
-export interface DatabaseHandle {
-  db: Kysely<Database>;
-  dialect: Dialect;
-  /** Where the database is, for messages (never includes credentials). */
-  location: string;
-  close(): Promise<void>;
-}
-
-/**
- * How to log in to a database server. Credentials never come from the URI: they are read
- * from the environment variables named here, or from an AWS Secrets Manager secret.
- */
-export interface ConnectionOptions {
-  /** Environment variable with the user name (default `REDUN_DB_USERNAME`). */
-  usernameEnv?: string;
-  /** Environment variable with the password (default `REDUN_DB_PASSWORD`). */
-  passwordEnv?: string;
-  /**
-   * An AWS Secrets Manager secret with the fields `engine`, `username`, `password`,
-   * `host`, `port` and `dbname`. It takes precedence over the URI and the variables.
-   */
-  awsSecretName?: string;
-  /** Where the variables are read (default `process.env`). */
-  env?: Record<string, string | undefined>;
-  /** Most connections a PostgreSQL pool opens (default 10). */
-  maxConnections?: number;
-}
-
-/** A database URI or secret that cannot be used to connect (or a login that fails). */
-export class DatabaseConnectionError extends Error {
-  override name = "DatabaseConnectionError";
-}
-
-/** Opens a database for a non-SQLite URI (PostgreSQL registers itself here). */
-export type DatabaseOpener = (uri: string, options: ConnectionOptions) => Promise<DatabaseHandle>;
-
-const openers = new Map<string, DatabaseOpener>();
-
-/** Registers how to open databases whose URI starts with `scheme://`. */
-export function registerDatabaseOpener(scheme: string, opener: DatabaseOpener): void {
-  openers.set(scheme, opener);
-}
+export {
+  DatabaseConnectionError,
+  registerDatabaseOpener,
+  type ConnectionOptions,
+  type DatabaseHandle,
+  type DatabaseOpener,
+  type Dialect,
+};
 
 const writersInProcess = new Map<string, Promise<unknown>>();
 
@@ -79,9 +52,22 @@ export function exclusiveInProcess<T>(handle: DatabaseHandle, fn: () => Promise<
 /** How long a writer waits for another process's lock before failing. */
 const SQLITE_BUSY_TIMEOUT_MS = 30_000;
 
+let sqliteDriver: typeof SQLiteDatabase | undefined;
+
+/**
+ * The better-sqlite3 driver, loaded on first use: a native addon, not needed by commands
+ * that open no database (nor by workers, which import redun but record nothing).
+ */
+function sqliteConstructor(): typeof SQLiteDatabase {
+  return (sqliteDriver ??= createRequire(import.meta.url)(
+    "better-sqlite3",
+  ) as typeof SQLiteDatabase);
+}
+
 /** Opens (creating if needed) a SQLite database file, or `:memory:`. */
 export function openSqlite(file: string): DatabaseHandle {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+  const SQLite = sqliteConstructor();
   const sqlite = new SQLite(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   if (file !== ":memory:") sqlite.pragma("journal_mode = WAL");
   // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the tail.
@@ -90,6 +76,7 @@ export function openSqlite(file: string): DatabaseHandle {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     db,
+    sqlite,
     dialect: "sqlite",
     location: file,
     close: () => db.destroy(),
@@ -117,8 +104,8 @@ export async function openDatabase(
   if (scheme === "sqlite") {
     return openSqlite(options.sqlitePath ?? uri.slice("sqlite:///".length));
   }
-  if (scheme === "postgresql" && !openers.has(scheme)) await import("./postgres.ts");
-  const opener = openers.get(scheme);
+  if (scheme === "postgresql" && !databaseOpener(scheme)) await import("./postgres.ts");
+  const opener = databaseOpener(scheme);
   if (!opener)
     throw new Error(
       `Unsupported database URI scheme "${scheme}://" (expected sqlite or postgresql)`,

@@ -11,7 +11,7 @@ import {
   registerDatabaseOpener,
   type ConnectionOptions,
   type DatabaseHandle,
-} from "./database.ts";
+} from "./connection.ts";
 import { withRetry } from "./retry.ts";
 import type { Database } from "./schema.ts";
 

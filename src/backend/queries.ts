@@ -1,13 +1,15 @@
 /**
  * Provenance queries, for `redun log`, `redun tag`, export and the web UI: executions
- * newest first, the job tree of an execution, a call with its arguments and result, where
- * a value came from, and finding a record by (a prefix of) its id. The same SQL for
- * SQLite and PostgreSQL.
+ * newest first (filtered by tag, status or task), the job tree of an execution, a call with
+ * its arguments and result, where a value came from, why a call misses the cache, and
+ * finding a record by (a prefix of) its id. The same SQL for SQLite and PostgreSQL.
  */
-import { sql, type Kysely } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Database } from "./schema.ts";
 import type { StoredValue } from "./backend.ts";
-import { deserializeValue } from "../values/serialize.ts";
+import { decodeForDisplay } from "./opaque-value.ts";
+import { getTags } from "./tags.ts";
+import type { Wire } from "../values/serialize.ts";
 
 /** What the queries need: the database, and a way to get a stored value's bytes. */
 export interface ProvenanceSource {
@@ -19,7 +21,10 @@ export interface ProvenanceSource {
 /** An execution, with the state of its jobs. */
 export interface ExecutionInfo {
   id: string;
-  /** The command line (or description) that started it. */
+  /**
+   * The command line that started it, after `redun` (`["run", "--no-cache", "wf.ts",
+   * "main", "--x", "3"]`), or the description a program gave.
+   */
   args: string[];
   /** The root job. */
   jobId: string | null;
@@ -32,6 +37,25 @@ export interface ExecutionInfo {
   status: "DONE" | "FAILED" | "RUNNING";
   /** Number of jobs by status. */
   jobCounts: Record<string, number>;
+  /** The execution's tags, by key then value. */
+  tags: { key: string; value: unknown }[];
+}
+
+/** The status of an execution, as {@link ExecutionInfo} reports it. */
+export type ExecutionStatus = ExecutionInfo["status"];
+
+/** Which executions {@link listExecutions} returns, and how many. */
+export interface ExecutionFilter {
+  limit?: number;
+  offset?: number;
+  /** Only these executions. */
+  ids?: string[];
+  /** Only executions with every one of these tags (a tag without `value`: any value). */
+  tags?: readonly { key: string; value?: unknown }[];
+  /** Only executions in this state. */
+  status?: ExecutionStatus;
+  /** Only executions whose root task has this name or full name. */
+  task?: string;
 }
 
 /** A job. */
@@ -63,7 +87,13 @@ export interface ValueInfo {
   format: string;
   /** Serialized size in bytes. */
   size: number;
+  /**
+   * The decoded value; parts of a type this process cannot decode (a user class whose
+   * module is not loaded) are `OpaqueValue`s, shown as `<acme.Thing: 123 bytes>`.
+   */
   value: unknown;
+  /** The value as stored, in the wire format (null for a missing value). */
+  wire: Wire;
 }
 
 /** One argument of a call. */
@@ -118,10 +148,39 @@ function executionStatus(
   return "DONE";
 }
 
-/** Executions, newest first (by the start of their root job). */
+type ExecutionQuery = ExpressionBuilder<
+  Database & { job: Database["job"]; task: Database["task"] },
+  "execution" | "job" | "task"
+>;
+
+/** Whether any job of the execution failed. */
+function anyJobFailed(eb: ExecutionQuery) {
+  return eb.exists(
+    eb
+      .selectFrom("job as failed")
+      .select("failed.id")
+      .whereRef("failed.execution_id", "=", "execution.id")
+      .where("failed.status", "=", "FAILED"),
+  );
+}
+
+/** The SQL form of {@link executionStatus}. */
+function statusIs(eb: ExecutionQuery, status: ExecutionStatus) {
+  if (status === "FAILED") return anyJobFailed(eb);
+  const unfinished = eb.or([
+    eb("job.status", "is", null),
+    eb("job.status", "in", ["RUNNING", "PENDING"]),
+  ]);
+  return eb.and([eb.not(anyJobFailed(eb)), status === "RUNNING" ? unfinished : eb.not(unfinished)]);
+}
+
+/**
+ * Executions, newest first (by the start of their root job), with their tags; filtered by
+ * ids, tags, status and root task, then paged by `offset` and `limit`.
+ */
 export async function listExecutions(
   db: Kysely<Database>,
-  options: { limit?: number; offset?: number; ids?: string[] } = {},
+  options: ExecutionFilter = {},
 ): Promise<ExecutionInfo[]> {
   let query = db
     .selectFrom("execution")
@@ -141,6 +200,24 @@ export async function listExecutions(
     .orderBy("execution.id", "desc");
   if (options.ids)
     query = query.where("execution.id", "in", options.ids.length ? options.ids : [""]);
+  for (const tag of options.tags ?? []) {
+    query = query.where("execution.id", "in", (eb) => {
+      let tagged = eb
+        .selectFrom("tag")
+        .select("tag.entity_id")
+        .where("tag.entity_type", "=", "execution")
+        .where("tag.key", "=", tag.key);
+      if (tag.value !== undefined)
+        tagged = tagged.where("tag.value", "=", JSON.stringify(tag.value));
+      return tagged;
+    });
+  }
+  const { status, task } = options;
+  if (status) query = query.where((eb) => statusIs(eb, status));
+  if (task)
+    query = query.where((eb) =>
+      eb.or([eb("task.fullname", "=", task), eb("task.name", "=", task)]),
+    );
   if (options.limit !== undefined) query = query.limit(options.limit);
   if (options.offset) query = query.offset(options.offset);
   const rows = await query.execute();
@@ -161,6 +238,15 @@ export async function listExecutions(
     entry[c.status] = Number(c.n);
     byExecution.set(c.execution_id, entry);
   }
+  const tags = new Map<string, ExecutionInfo["tags"]>();
+  const ids = rows.map((r) => r.id);
+  for (let i = 0; i < ids.length; i += 500) {
+    for (const t of await getTags(db, "execution", ids.slice(i, i + 500))) {
+      const list = tags.get(t.entityId) ?? [];
+      list.push({ key: t.key, value: t.value });
+      tags.set(t.entityId, list);
+    }
+  }
   return rows.map((r) => {
     const jobCounts = byExecution.get(r.id) ?? {};
     return {
@@ -173,6 +259,7 @@ export async function listExecutions(
       updatedTime: r.updated_time,
       status: executionStatus(jobCounts, r.status ?? null),
       jobCounts,
+      tags: tags.get(r.id) ?? [],
     };
   });
 }
@@ -267,12 +354,14 @@ export async function getValues(
       .execute();
     for (const row of rows) {
       const bytes = await source.valueBytes(row);
+      const wire = JSON.parse(bytes.toString("utf8")) as Wire;
       found.set(row.value_hash, {
         valueHash: row.value_hash,
         type: row.type,
         format: row.format,
         size: bytes.length,
-        value: deserializeValue(bytes),
+        value: decodeForDisplay(wire),
+        wire,
       });
     }
   }
@@ -288,7 +377,7 @@ export async function getValue(
 }
 
 function missingValue(valueHash: string): ValueInfo {
-  return { valueHash, type: "missing", format: "missing", size: 0, value: undefined };
+  return { valueHash, type: "missing", format: "missing", size: 0, value: undefined, wire: null };
 }
 
 /** A call node with its arguments (and where they came from), result and child calls. */
@@ -415,6 +504,39 @@ export async function argumentUpstream(db: Kysely<Database>, argHash: string): P
     .orderBy("result_call_hash")
     .execute();
   return rows.map((r) => r.result_call_hash);
+}
+
+/** Why a call missed the cache (see {@link missReason}). */
+export type MissReason = "new task" | "new args" | "new call";
+
+/**
+ * Why a call (a task hash applied to an args hash) has no recorded evaluation, for dry
+ * runs: `new task` when the same arguments were evaluated by a task of the same full name
+ * with another hash (its code changed); `new args` when this task hash was evaluated with
+ * other arguments (same code); else `new call`. Both lookups use indexes (`evaluation`
+ * by task and args hash, `task` by full name).
+ */
+export async function missReason(
+  db: Kysely<Database>,
+  call: { taskName: string; taskHash: string; argsHash: string },
+): Promise<MissReason> {
+  const otherCode = await db
+    .selectFrom("task")
+    .innerJoin("evaluation", "evaluation.task_hash", "task.hash")
+    .select("evaluation.eval_hash")
+    .where("task.fullname", "=", call.taskName)
+    .where("task.hash", "!=", call.taskHash)
+    .where("evaluation.args_hash", "=", call.argsHash)
+    .limit(1)
+    .executeTakeFirst();
+  if (otherCode) return "new task";
+  const otherArgs = await db
+    .selectFrom("evaluation")
+    .select("eval_hash")
+    .where("task_hash", "=", call.taskHash)
+    .limit(1)
+    .executeTakeFirst();
+  return otherArgs ? "new args" : "new call";
 }
 
 const ID_COLUMNS = {

@@ -10,7 +10,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { quietAwsSdk } from "./aws.ts";
-import { checkStoreKey, type ValueStore } from "./value-store.ts";
+import { checkStoreKey, type ValueStore } from "./value-store-base.ts";
 
 function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };

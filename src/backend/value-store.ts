@@ -7,25 +7,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
+import { checkStoreKey, type ValueStore } from "./value-store-base.ts";
 
-/** Where large values live, by hash. Writes are idempotent (content addressed). */
-export interface ValueStore {
-  /** The directory or `s3://` prefix, for messages. */
-  readonly location: string;
-  /** Stores the bytes of a value (a no-op if they are already there). */
-  put(valueHash: string, bytes: Uint8Array): Promise<void>;
-  /** The bytes of a value, or undefined when the store does not have it. */
-  get(valueHash: string): Promise<Buffer | undefined>;
-  /** Whether the store has a value. */
-  has(valueHash: string): Promise<boolean>;
-}
-
-/** A value hash used as a file name: no separators, no dots. */
-export function checkStoreKey(valueHash: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(valueHash))
-    throw new Error(`"${valueHash}" is not a value hash that can name a file in the value store`);
-  return valueHash;
-}
+export { checkStoreKey, type ValueStore };
 
 /** A value store in a local directory: `DIR/ab/abcdef…` (the first two hex digits fan out). */
 export class LocalValueStore implements ValueStore {

@@ -107,7 +107,11 @@ export type WriteMode = "record" | "import";
 const CHUNK_ROWS = 200;
 
 function keyOf(table: WriteTable, row: Record<string, unknown>): string {
-  return TABLE_KEYS[table].map((k) => String(row[k])).join("\u0000");
+  const keys = TABLE_KEYS[table];
+  if (keys.length === 1) return String(row[keys[0]!]);
+  let key = String(row[keys[0]!]);
+  for (let i = 1; i < keys.length; i++) key += "\u0000" + String(row[keys[i]!]);
+  return key;
 }
 
 /** The rows of a table without duplicate keys (the last copy wins), sorted by key. */
@@ -124,6 +128,74 @@ function* chunks<T>(rows: T[]): Generator<T[]> {
   for (let i = 0; i < rows.length; i += CHUNK_ROWS) yield rows.slice(i, i + CHUNK_ROWS);
 }
 
+/**
+ * The INSERT of some rows into a table, with its conflict rule (the one place these rules
+ * live: the SQLite prepared statements of `./sqlite-writes.ts` are compiled from it too).
+ */
+export function insertQuery(
+  db: Kysely<Database> | Transaction<Database>,
+  table: WriteTable,
+  rows: any[],
+  mode: WriteMode,
+) {
+  if (table === "job") {
+    return db
+      .insertInto("job")
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .column("id")
+          .doUpdateSet((eb) => ({
+            end_time: eb.ref("excluded.end_time"),
+            cached: eb.ref("excluded.cached"),
+            call_hash: eb.ref("excluded.call_hash"),
+            status: eb.ref("excluded.status"),
+          }))
+          .where("job.end_time", "is", null)
+          .where((eb) =>
+            eb.or([
+              eb("excluded.end_time", "is not", null),
+              eb("excluded.status", "!=", eb.ref("job.status")),
+            ]),
+          ),
+      );
+  }
+  if (table === "execution") {
+    return db
+      .insertInto("execution")
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .column("id")
+          .doUpdateSet((eb) => ({
+            job_id: eb.fn.coalesce(eb.ref("excluded.job_id"), eb.ref("execution.job_id")),
+            updated_time: eb.ref("excluded.updated_time"),
+          }))
+          .where((eb) =>
+            eb.or([
+              eb("excluded.updated_time", ">", eb.ref("execution.updated_time")),
+              eb.and([eb("execution.job_id", "is", null), eb("excluded.job_id", "is not", null)]),
+            ]),
+          ),
+      );
+  }
+  if (table === "evaluation" && mode === "record") {
+    return db
+      .insertInto("evaluation")
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .column("eval_hash")
+          .doUpdateSet((eb) => ({ value_hash: eb.ref("excluded.value_hash") }))
+          .where("evaluation.value_hash", "!=", (eb) => eb.ref("excluded.value_hash")),
+      );
+  }
+  return db
+    .insertInto(table)
+    .values(rows)
+    .onConflict((oc) => oc.doNothing());
+}
+
 async function writeTable(
   trx: Transaction<Database>,
   table: WriteTable,
@@ -132,66 +204,20 @@ async function writeTable(
 ): Promise<number> {
   let changed = 0;
   for (const chunk of chunks(rows)) {
-    let query;
-    if (table === "job") {
-      query = trx
-        .insertInto("job")
-        .values(chunk)
-        .onConflict((oc) =>
-          oc
-            .column("id")
-            .doUpdateSet((eb) => ({
-              end_time: eb.ref("excluded.end_time"),
-              cached: eb.ref("excluded.cached"),
-              call_hash: eb.ref("excluded.call_hash"),
-              status: eb.ref("excluded.status"),
-            }))
-            .where("job.end_time", "is", null)
-            .where((eb) =>
-              eb.or([
-                eb("excluded.end_time", "is not", null),
-                eb("excluded.status", "!=", eb.ref("job.status")),
-              ]),
-            ),
-        );
-    } else if (table === "execution") {
-      query = trx
-        .insertInto("execution")
-        .values(chunk)
-        .onConflict((oc) =>
-          oc
-            .column("id")
-            .doUpdateSet((eb) => ({
-              job_id: eb.fn.coalesce(eb.ref("excluded.job_id"), eb.ref("execution.job_id")),
-              updated_time: eb.ref("excluded.updated_time"),
-            }))
-            .where((eb) =>
-              eb.or([
-                eb("excluded.updated_time", ">", eb.ref("execution.updated_time")),
-                eb.and([eb("execution.job_id", "is", null), eb("excluded.job_id", "is not", null)]),
-              ]),
-            ),
-        );
-    } else if (table === "evaluation" && mode === "record") {
-      query = trx
-        .insertInto("evaluation")
-        .values(chunk)
-        .onConflict((oc) =>
-          oc
-            .column("eval_hash")
-            .doUpdateSet((eb) => ({ value_hash: eb.ref("excluded.value_hash") }))
-            .where("evaluation.value_hash", "!=", (eb) => eb.ref("excluded.value_hash")),
-        );
-    } else {
-      query = trx
-        .insertInto(table)
-        .values(chunk)
-        .onConflict((oc) => oc.doNothing());
-    }
-    const result = await query.executeTakeFirst();
+    const result = await insertQuery(trx, table, chunk, mode).executeTakeFirst();
     changed += Number(result.numInsertedOrUpdatedRows ?? 0);
   }
   return changed;
+}
+
+/**
+ * The tables of a batch that have rows, in write order, each deduplicated and sorted by key
+ * (what every write path writes, in this order, so that the rows and their rowids match).
+ */
+export function batchTables(batch: RowBatch): (readonly [WriteTable, any[]])[] {
+  return WRITE_TABLES.map((t) => [t, uniqueSorted(t, batch[t] as any[])] as const).filter(
+    ([, rows]) => rows.length > 0,
+  );
 }
 
 /**
@@ -204,9 +230,7 @@ export async function writeBatch(
   mode: WriteMode = "record",
   retry: Partial<RetryPolicy> = {},
 ): Promise<number> {
-  const tables = WRITE_TABLES.map((t) => [t, uniqueSorted(t, batch[t] as any[])] as const).filter(
-    ([, rows]) => rows.length > 0,
-  );
+  const tables = batchTables(batch);
   if (tables.length === 0) return 0;
   return withRetry(
     () =>

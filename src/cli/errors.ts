@@ -3,7 +3,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { failureInfo } from "../scheduler/execution.ts";
+import { failureInfo } from "../scheduler/failure.ts";
 
 const ENGINE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 

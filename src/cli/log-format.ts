@@ -13,7 +13,7 @@ import type {
   ValueProvenance,
 } from "../backend/queries.ts";
 import type { Tag } from "../backend/tags.ts";
-import { encodeValue, type Wire } from "../values/serialize.ts";
+import type { Wire } from "../values/serialize.ts";
 
 /** A value as JSON: identity, a one-line preview, and the value in the wire format. */
 export interface ValueJson {
@@ -52,21 +52,15 @@ export function preview(value: unknown, width = 60): string {
   return text.length > width ? text.slice(0, width - 1) + "…" : text;
 }
 
-/** A value as JSON. */
+/** A value as JSON (the value as stored, so a type this process cannot decode loses nothing). */
 export function valueJson(info: ValueInfo): ValueJson {
-  let wire: Wire = null;
-  try {
-    wire = encodeValue(info.value);
-  } catch {
-    wire = null;
-  }
   return {
     valueHash: info.valueHash,
     type: info.type,
     format: info.format,
     size: info.size,
     preview: preview(info.value),
-    value: wire,
+    value: info.wire,
   };
 }
 
@@ -99,11 +93,12 @@ function executionDuration(e: ExecutionInfo): number | null {
   return Date.parse(e.endTime) - Date.parse(e.startTime);
 }
 
+/** The command line after `redun` (`run wf.ts main --x 3`), as Python redun shows it. */
 function argsText(args: string[]): string {
   return args.join(" ");
 }
 
-function tagsText(tags: Tag[]): string {
+function tagsText(tags: Pick<Tag, "key" | "value">[]): string {
   return tags
     .map((t) => `${t.key}=${typeof t.value === "string" ? t.value : JSON.stringify(t.value)}`)
     .join(", ");
@@ -116,7 +111,9 @@ export function formatExecutions(executions: ExecutionInfo[]): string {
     .map(
       (e) =>
         `Exec ${short(e.id)} ${status(e.status)} ${time(e.startTime ?? e.updatedTime)}  ` +
-        `${duration(executionDuration(e)).padStart(8)}  ${argsText(e.args)}\n`,
+        `${duration(executionDuration(e)).padStart(8)}  ${argsText(e.args)}` +
+        (e.tags.length ? `  (${tagsText(e.tags)})` : "") +
+        "\n",
     )
     .join("");
 }

@@ -1,7 +1,8 @@
 /**
- * `redun log [ID] [--format text|json]`: executions (newest first); an execution's job
- * tree; a job's call, arguments and result (or error); a call; a value and where it came
- * from. IDs may be shortened to an unambiguous prefix.
+ * `redun log [ID] [--format text|json]`: executions (newest first, with their command lines
+ * and tags, filtered by `--tag`, `--status`, `--task`); an execution's job tree; a job's
+ * call, arguments and result (or error); a call; a value and where it came from. IDs may
+ * be shortened to an unambiguous prefix.
  */
 import type { Command } from "commander";
 import type { Backend } from "../backend/backend.ts";
@@ -15,12 +16,14 @@ import {
   jobTree,
   listExecutions,
   resolveId,
+  type ExecutionFilter,
+  type ExecutionStatus,
   valueProvenance,
   type JobInfo,
   type JobNode,
 } from "../backend/queries.ts";
 import { getTags } from "../backend/tags.ts";
-import { withBackend } from "./backend.ts";
+import { withBackendAndTypes } from "./value-types.ts";
 import { UsageError } from "./errors.ts";
 import {
   callJson,
@@ -39,6 +42,50 @@ import type { GlobalOptions } from "./global.ts";
 interface LogOptions {
   format: string;
   limit: string;
+  tag?: string[];
+  status?: string;
+  task?: string;
+}
+
+const STATUSES: readonly ExecutionStatus[] = ["DONE", "FAILED", "RUNNING"];
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--tag key=value` (the value is JSON when it parses as JSON, as `redun tag add` reads it). */
+function parseTagFilter(text: string): { key: string; value?: unknown } {
+  const eq = text.indexOf("=");
+  if (eq === 0 || text === "")
+    throw new UsageError(`--tag expects key=value or key, got "${text}"`);
+  if (eq < 0) return { key: text };
+  const raw = text.slice(eq + 1);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // A plain string.
+  }
+  return { key: text.slice(0, eq), value };
+}
+
+/** The execution filter that `redun log`'s options ask for. */
+function executionFilter(options: LogOptions): ExecutionFilter {
+  const limit = Number(options.limit);
+  if (!Number.isInteger(limit) || limit <= 0)
+    throw new UsageError(`--limit expects a positive whole number, got "${options.limit}"`);
+  const status = options.status?.toUpperCase();
+  if (status !== undefined && !STATUSES.includes(status as ExecutionStatus)) {
+    throw new UsageError(
+      `--status expects one of ${STATUSES.join(", ")} (any case), got "${options.status}"`,
+    );
+  }
+  return {
+    limit,
+    tags: (options.tag ?? []).map(parseTagFilter),
+    status: status as ExecutionStatus | undefined,
+    task: options.task,
+  };
 }
 
 /** Jobs with a one-line description of their calls (`task(x=1, y=2)`). */
@@ -97,11 +144,12 @@ async function show(
     json ? JSON.stringify(data, null, 2) + "\n" : text();
   const db = backend.db;
   if (!id) {
-    const limit = Number(options.limit);
-    if (!Number.isInteger(limit) || limit <= 0)
-      throw new UsageError(`--limit expects a positive whole number, got "${options.limit}"`);
-    const executions = await listExecutions(db, { limit });
-    return out({ executions }, () => formatExecutions(executions));
+    const filter = executionFilter(options);
+    const executions = await listExecutions(db, filter);
+    const filtered = filter.tags!.length > 0 || filter.status || filter.task;
+    return out({ executions }, () =>
+      executions.length === 0 && filtered ? "No executions match.\n" : formatExecutions(executions),
+    );
   }
   const target = await resolveId(db, id).catch((error) => {
     throw new UsageError((error as Error).message);
@@ -161,10 +209,17 @@ export function logCommand(program: Command): void {
     .argument("[id]", "execution, job, call or value id (or an unambiguous prefix)")
     .option("--format <format>", "text or json", "text")
     .option("--limit <n>", "most executions to list", "50")
+    .option("--tag <key=value>", "list executions with this tag (or key; repeatable)", collect)
+    .option("--status <status>", "list executions that are DONE, FAILED or RUNNING")
+    .option("--task <name>", "list executions of this root task (name or full name)")
     .action(async (id: string | undefined, options: LogOptions) => {
       if (options.format !== "text" && options.format !== "json")
         throw new UsageError(`--format expects text or json, got "${options.format}"`);
-      await withBackend(program.opts<GlobalOptions>(), async (backend) => {
+      if (id && (options.tag || options.status || options.task))
+        throw new UsageError(
+          "--tag, --status and --task filter the list of executions: give no id",
+        );
+      await withBackendAndTypes(program.opts<GlobalOptions>(), async (backend) => {
         process.stdout.write(await show(backend, id, options));
       });
     });

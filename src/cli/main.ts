@@ -2,7 +2,6 @@
  * The `redun` command line.
  */
 import { Command, CommanderError } from "commander";
-import "../executors/builtin.ts";
 import { formatError } from "./errors.ts";
 import type { RunCommandOptions } from "./run.ts";
 import { dbCommand } from "./db.ts";
@@ -12,6 +11,26 @@ import { oneshotCommand } from "./oneshot.ts";
 import { tagCommand } from "./tag.ts";
 import { transferCommands } from "./transfer.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
+
+/**
+ * True when this is the compiled package (dist/). Run from its sources, redun is already
+ * loaded through a TypeScript loader (tsx), which also serves workflow files.
+ */
+const COMPILED = import.meta.url.endsWith(".js");
+
+/**
+ * Gets a command ready to run: the built-in executors registered, and, compiled, TypeScript
+ * support for workflow files. The modules the command needs are imported first (natively,
+ * see src/loader/enable.mjs), so `--help` and the like load none of this.
+ */
+async function prepareCommand(command: Command): Promise<void> {
+  await import("../executors/builtin.ts");
+  if (!COMPILED) return;
+  const preload = [new URL("../index.js", import.meta.url).href];
+  if (command.name() === "run") preload.push(new URL("./run.js", import.meta.url).href);
+  const { enableTypeScript } = await import("../loader/enable.mjs");
+  await enableTypeScript(preload);
+}
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -33,7 +52,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .enablePositionalOptions()
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .hook("preAction", (_program, command) => prepareCommand(command));
 
   program
     .command("run")
@@ -42,6 +62,9 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .argument("<task>", "task name (full name, or short name when unambiguous)")
     .argument("[args...]", "task arguments: --name value ... (--help lists them)")
     .option("--no-cache", "replay nothing from earlier executions")
+    .option("--no-prov", "record no provenance (nothing is cached beyond this run)")
+    .option("--context-file <file>", "JSON file merged into the run's context")
+    .option("--context <path=value>", "context value at a dotted path (repeatable)", collect)
     .option("--dryrun", "report the jobs that would run, and run nothing")
     .option("--execution-id <id>", "id for the new execution")
     .option("-o, --option <key=value>", "task option for the root call (repeatable)", collect)

@@ -6,7 +6,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { inspect } from "node:util";
 import { pathToFileURL } from "node:url";
-import { allTasks, findTask, type Task } from "../api/task.ts";
+import { allTasks, findTask, taskParameters, type Task } from "../api/task.ts";
+import { contextAt, mergeContext, type JobContext } from "../api/job-context.ts";
+import { validateTaskOptions } from "../api/option-validation.ts";
 import { toCamelCase, type CallTaskOptions } from "../api/options.ts";
 import { DryRunResult } from "../scheduler/scheduler.ts";
 import { File, Dir } from "../files/file.ts";
@@ -19,6 +21,12 @@ import { createScheduler, loadCliConfig, type GlobalOptions } from "./setup.ts";
 /** Options of `redun run`. */
 export interface RunCommandOptions {
   cache: boolean;
+  /** `false` is `--no-prov`. */
+  prov: boolean;
+  /** `--context-file FILE.json`. */
+  contextFile?: string;
+  /** `--context a.b=value`, repeatable. */
+  context?: string[];
   dryrun?: boolean;
   executionId?: string;
   option?: string[];
@@ -72,7 +80,52 @@ export function parseTaskOptions(pairs: readonly string[] = []): CallTaskOptions
     }
     options[toCamelCase(pair.slice(0, eq))] = value;
   }
+  try {
+    validateTaskOptions(options, "-o", true);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   return options as CallTaskOptions;
+}
+
+/**
+ * The run's context from `--context-file FILE.json` and `--context a.b=value` (values read as
+ * JSON when they parse, else as strings), later ones merged over earlier ones.
+ */
+export function parseRunContext(
+  file: string | undefined,
+  pairs: readonly string[] = [],
+): Record<string, unknown> | undefined {
+  let context: JobContext | undefined;
+  if (file !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new UsageError(`--context-file ${file}: ${(error as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new UsageError(`--context-file ${file}: expected a JSON object`);
+    }
+    context = parsed as JobContext;
+  }
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--context expects path=value, got "${pair}"`);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // A plain string.
+    }
+    try {
+      context = mergeContext(context ?? {}, contextAt(pair.slice(0, eq), value));
+    } catch (error) {
+      throw new UsageError(`--context: ${(error as Error).message}`);
+    }
+  }
+  return context as Record<string, unknown> | undefined;
 }
 
 /**
@@ -108,11 +161,15 @@ export async function runCommand(
   process.stderr.write(`[redun] Config dir: ${config.configDir}\n`);
   const modulePath = await importWorkflow(file);
   const task = resolveTask(taskName, modulePath);
+  // The task's own analysis (found by its call site, cached with the task hash's), else a
+  // by-name reading of the file.
   const params =
+    taskParameters(task)?.map((p) => p.info) ??
     readTaskSignature(task.modulePath ?? modulePath, {
       functionName: task.func.name,
       taskName: task.name,
-    }) ?? untypedParams(task.paramNames);
+    }) ??
+    untypedParams(task.paramNames);
   if (taskArgv.includes("--help") || taskArgv.includes("-h")) {
     process.stdout.write(formatTaskHelp(task.fullname, params) + "\n");
     return 0;
@@ -122,6 +179,7 @@ export async function runCommand(
     dir: (p) => new Dir(cliPath(p)),
   });
   const callOptions = parseTaskOptions(options.option);
+  const context = parseRunContext(options.contextFile, options.context);
   const scheduler = await createScheduler(config, global);
   const interrupt = () => {
     process.stderr.write("\n[redun] Interrupted: recording finished jobs, then exiting.\n");
@@ -134,8 +192,11 @@ export async function runCommand(
       cache: options.cache,
       dryrun: options.dryrun,
       executionId: options.executionId,
-      description: ["redun", "run", file, taskName, ...taskArgv],
+      // The whole command line after `redun` (bin/redun.mjs passes process.argv to main).
+      description: process.argv.slice(2),
       options: callOptions,
+      context,
+      prov: options.prov,
     });
     process.stdout.write(formatResult(result) + "\n");
     return 0;

@@ -6,7 +6,8 @@
 import type { Command } from "commander";
 import { resolveId } from "../backend/queries.ts";
 import { addTags, getTags, removeTags, type Tag } from "../backend/tags.ts";
-import { withBackend } from "./backend.ts";
+import type { withBackend } from "./backend.ts";
+import { withBackendAndTypes } from "./value-types.ts";
 import { UsageError } from "./errors.ts";
 import type { GlobalOptions } from "./global.ts";
 
@@ -52,7 +53,7 @@ export function tagCommand(program: Command): void {
     .argument("<id>", "id (or unambiguous prefix)")
     .argument("<tags...>", "key=value pairs")
     .action((id: string, pairs: string[]) =>
-      withBackend(global(), async (backend) => {
+      withBackendAndTypes(global(), async (backend) => {
         const target = await resolve(backend, id);
         const tags = pairs.map((p) => parsePair(p, true));
         const added = await addTags(backend.db, target.type, target.id, tags);
@@ -66,7 +67,7 @@ export function tagCommand(program: Command): void {
     .argument("<id>", "id (or unambiguous prefix)")
     .argument("<keys...>", "key or key=value")
     .action((id: string, pairs: string[]) =>
-      withBackend(global(), async (backend) => {
+      withBackendAndTypes(global(), async (backend) => {
         const target = await resolve(backend, id);
         let removed = 0;
         for (const pair of pairs) {
@@ -83,7 +84,7 @@ export function tagCommand(program: Command): void {
     .argument("[id]", "id (or unambiguous prefix)")
     .option("--format <format>", "text or json", "text")
     .action((id: string | undefined, options: { format: string }) =>
-      withBackend(global(), async (backend) => {
+      withBackendAndTypes(global(), async (backend) => {
         const target = id ? await resolve(backend, id) : undefined;
         const tags = target
           ? await getTags(backend.db, target.type, [target.id])

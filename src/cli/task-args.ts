@@ -44,8 +44,10 @@ const FALSE_WORDS = new Set(["false", "0", "no"]);
  *   (`--xs '[1,2]'`); rest values are spread after the other arguments.
  * - `unknown` parameters: JSON when the value parses, else the raw string.
  *
- * Optional parameters that are not given stay `undefined` so the function's defaults apply;
- * trailing `undefined`s are dropped so that `arguments.length` looks like a normal call.
+ * Optional parameters that are not given stay `undefined`; the scheduler then binds their
+ * defaults into the call (src/scheduler/default-args.ts), so `redun run f.ts main` and
+ * `main()` from code are one cache entry. Trailing `undefined`s are dropped so that
+ * `arguments.length` looks like a normal call.
  *
  * @param taskName - used in error messages.
  * @param params - the task's parameters, from `readTaskSignature` or `untypedParams`.

@@ -9,7 +9,8 @@ import type { Command } from "commander";
 import type { Backend } from "../backend/backend.ts";
 import { resolveId } from "../backend/queries.ts";
 import { importRows, readExport, transfer, writeExport } from "../backend/transfer.ts";
-import { openRepository, withBackend } from "./backend.ts";
+import { openRepository } from "./backend.ts";
+import { withBackendAndTypes } from "./value-types.ts";
 import { UsageError } from "./errors.ts";
 import type { GlobalOptions } from "./global.ts";
 
@@ -39,7 +40,7 @@ export function transferCommands(program: Command): void {
     .argument("[file]", "output file (default: standard output)")
     .option("--execution <id>", "only this execution and what it references (repeatable)", collect)
     .action((file: string | undefined, options: { execution?: string[] }) =>
-      withBackend(global(), async (backend) => {
+      withBackendAndTypes(global(), async (backend) => {
         const ids = await executionIds(backend, options.execution);
         const toStdout = !file || file === "-";
         const out = toStdout ? process.stdout : fs.createWriteStream(file);
@@ -60,7 +61,7 @@ export function transferCommands(program: Command): void {
     .description("read provenance written by `redun export` into this repository")
     .argument("<file>", "JSON lines file (- for standard input)")
     .action((file: string) =>
-      withBackend(global(), async (backend) => {
+      withBackendAndTypes(global(), async (backend) => {
         if (file !== "-" && !fs.existsSync(file)) throw new UsageError(`file not found: ${file}`);
         const result = await importRows(backend, readExport(file));
         process.stdout.write(`imported ${result.rows} rows (${result.changed} new)\n`);
@@ -83,7 +84,7 @@ export function transferCommands(program: Command): void {
       )
       .option("--migrate", "migrate the other repository's schema first if it needs it")
       .action((repo: string, options: { execution?: string[]; migrate?: boolean }) =>
-        withBackend(global(), async (local) => {
+        withBackendAndTypes(global(), async (local) => {
           const other = await openRepository(repo, { migrate: options.migrate });
           try {
             const [source, target] = direction === "push" ? [local, other] : [other, local];

@@ -8,6 +8,9 @@ import { ConfigError } from "./errors.ts";
 import { own, parseIni, type IniData } from "./ini.ts";
 import { executorSchema } from "./executor-options.ts";
 import { parseOptions, type OptionSchema, type ParsedOptions } from "./options.ts";
+import { DEFAULT_INI } from "./default-ini.ts";
+
+export { DEFAULT_INI };
 
 /** The name of the configuration directory. */
 export const CONFIG_DIR_NAME = ".redun";
@@ -27,6 +30,11 @@ export interface SchedulerConfig {
   jobStatusInterval: number;
   /** Other configuration directories (absolute) to import executors and federated tasks from. */
   federatedConfigs: string[];
+  /**
+   * The context for `getContext()`: the JSON object of `context`, or of the file
+   * `context_file` names (relative to the configuration directory); undefined with neither.
+   */
+  context: Record<string, unknown> | undefined;
 }
 
 /** The `[backend]` section. */
@@ -90,80 +98,6 @@ export interface LoadConfigOptions {
   env?: Env;
 }
 
-/** The `redun.ini` written into a new configuration directory. */
-export const DEFAULT_INI = `# redun configuration: see the configuration reference for every section and option.
-# Values may use \${name} (same section, [DEFAULT], then the environment) and
-# \${section:name}; write $$ for a literal dollar sign.
-
-[backend]
-# Relative sqlite paths are relative to this directory.
-db_uri = sqlite:///redun.db
-# db_uri = postgresql://host:5432/redun   (credentials come from the variables below)
-# db_username_env = REDUN_DB_USERNAME
-# db_password_env = REDUN_DB_PASSWORD
-# db_aws_secret_name = my-rds-secret
-# automigrate = true                      (default true for sqlite, false otherwise)
-# max_value_size = 1000000000
-# value_store_path = values/              (or s3://bucket/prefix/)
-# value_store_min_size = 1000000
-
-[scheduler]
-# job_status_interval = 20
-# ignore_warnings = namespace
-# setup_scheduler = ../workflow.ts::setup_scheduler
-# federated_configs = ../other/.redun
-
-[executors.default]
-type = local
-# mode = thread        (thread, process, or inline: the scheduler's own event loop)
-max_workers = 20
-
-# [executors.procs]
-# type = local
-# mode = process
-# max_workers = 4
-
-# [executors.other_name]
-# type = alias
-# target = procs
-
-# [executors.docker]
-# type = docker
-# image = my-image
-# scratch = scratch/
-
-# [executors.batch]
-# type = aws_batch
-# image = 123456789012.dkr.ecr.us-west-2.amazonaws.com/my-image
-# queue = my-queue
-# s3_scratch = s3://my-bucket/redun/
-# role = \${REDUN_ROLE}
-# vcpus = 1
-# memory = 4
-
-# [executors.glue]
-# type = aws_glue
-# s3_scratch = s3://my-bucket/redun/
-# workers = 10
-# worker_type = G.1X
-
-# [executors.k8s]
-# type = k8s
-# image = my-image
-# scratch = s3://my-bucket/redun/
-# namespace = default
-
-# [limits]
-# db = 10
-
-# [federated_tasks.my_entrypoint]
-# namespace = acme
-# task_name = main
-# load_module = workflow
-# executor = batch
-# config_dir = .redun
-`;
-
 const BACKEND_SCHEMA = {
   db_uri: { type: "string", default: "sqlite:///redun.db" },
   automigrate: { type: "bool", default: undefined },
@@ -181,7 +115,21 @@ const SCHEDULER_SCHEMA = {
   // The document says integer; fractions of a second are harmless and handy.
   job_status_interval: { type: "float", default: 20 },
   federated_configs: { type: "lines", default: [] },
+  context: { type: "json", default: undefined },
+  context_file: { type: "string", default: undefined, isPath: true },
 } satisfies OptionSchema;
+
+/**
+ * Executors every project has without configuring them, as in Python redun: `default` (a
+ * local thread pool) and `process` (a local process pool). An `[executors.NAME]` section of
+ * the same name replaces one.
+ */
+export const BUILTIN_EXECUTORS: Readonly<
+  Record<string, { type: string; options: Readonly<Record<string, string>> }>
+> = {
+  default: { type: "local", options: {} },
+  process: { type: "local", options: { mode: "process" } },
+};
 
 const FEDERATED_TASK_REQUIRED = [
   "namespace",
@@ -220,6 +168,8 @@ export class Config {
   /** Warnings found while reading (unknown keys, …), for the caller to show. */
   readonly warnings: string[] = [];
   private readonly imported: Imported;
+  /** The context read from `[scheduler] context_file`, so the file is read once. */
+  private contextFile: { path: string; context: Record<string, unknown> } | undefined;
 
   private constructor(
     /** The configuration directory (`.../.redun`), absolute. */
@@ -237,7 +187,7 @@ export class Config {
     void this.limits;
     const executors = this.executors;
     for (const [name, task] of Object.entries(this.federatedTasks)) {
-      if (!executors[task.executor]) {
+      if (!executors[task.executor] && !Object.hasOwn(BUILTIN_EXECUTORS, task.executor)) {
         this.warn(
           `[federated_tasks.${name}] in ${task.source}: executor "${task.executor}" is not defined`,
         );
@@ -333,7 +283,41 @@ export class Config {
       setupScheduler: v.setup_scheduler ?? undefined,
       jobStatusInterval: v.job_status_interval,
       federatedConfigs: [...new Set(v.federated_configs.map((p) => this.resolvePath(p)))],
+      context: this.schedulerContext(v.context, v.context_file),
     };
+  }
+
+  /** `[scheduler] context` or `context_file` (already parsed and resolved), read once. */
+  private schedulerContext(
+    inline: Record<string, unknown> | null | undefined,
+    file: string | null | undefined,
+  ): Record<string, unknown> | undefined {
+    if (inline != null && file != null) {
+      throw new ConfigError(
+        `${this.where("scheduler")}: give either context or context_file, not both`,
+      );
+    }
+    if (file == null) return inline ?? undefined;
+    if (this.contextFile?.path !== file) {
+      const where = `${this.where("scheduler")} context_file`;
+      let text: string;
+      try {
+        text = fs.readFileSync(file, "utf8");
+      } catch (error) {
+        throw new ConfigError(`${where}: cannot read ${file} (${(error as Error).message})`);
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        throw new ConfigError(`${where}: ${file} is not valid JSON (${(error as Error).message})`);
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new ConfigError(`${where}: ${file} must hold a JSON object`);
+      }
+      this.contextFile = { path: file, context: parsed as Record<string, unknown> };
+    }
+    return structuredClone(this.contextFile.context);
   }
 
   /** The `[backend]` section, with the database URI checked and resolved. */

@@ -3,9 +3,11 @@
  * A released slot is handed straight to the next waiter, so a newcomer can never slip in
  * between and exceed the bound.
  */
+import { Fifo } from "../values/fifo.ts";
+
 export class Slots {
   private used = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting = new Fifo<() => void>();
 
   constructor(private readonly size: number) {}
 

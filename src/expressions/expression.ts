@@ -68,7 +68,15 @@ export class TaskExpression<T = unknown> extends Expression<T> {
       "TaskExpression",
       this.task.fullname,
       this.task.hash,
-      hashValue(this.args, `arguments of task "${this.task.fullname}"`),
+      // Each argument is hashed on its own, so an unsupported one is named as the scheduler names it.
+      hashParts(
+        this.args.map((arg, i) =>
+          hashValue(
+            arg,
+            `argument "${this.task.paramNames[i] ?? i}" of task "${this.task.fullname}"`,
+          ),
+        ),
+      ),
       hashValue(this.callOptions, `options of a call to "${this.task.fullname}"`),
     ]);
   }
@@ -200,6 +208,27 @@ function describeArg(value: unknown): string {
       ? "{…}"
       : (value.constructor?.name ?? "object");
   return String(value);
+}
+
+/** Whether a value has an expression anywhere inside it (arrays, plain objects, Maps). */
+export function containsExpression(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (value instanceof Expression) return true;
+  if (Array.isArray(value)) return value.some(containsExpression);
+  if (value instanceof Map)
+    return [...value].some(([k, v]) => containsExpression(k) || containsExpression(v));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value)
+    if (containsExpression((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+/** A short description of any value, for error messages: an expression, a function, a type. */
+export function describeValue(value: unknown): string {
+  if (value instanceof Expression) return value.describe();
+  if (typeof value === "function") return `the plain function ${value.name || "(anonymous)"}`;
+  return value === null ? "null" : typeof value;
 }
 
 /** Whether a value is an expression. */

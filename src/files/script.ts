@@ -7,12 +7,14 @@
  * 1. inputs are staged: each `file.stage(local)` (and each remote `File`/`Dir` given
  *    plainly, to its basename) is copied to its local path, and the parent directories
  *    of the outputs' local paths are created;
- * 2. the command runs with `bash -euo pipefail` in the working directory (the process's,
- *    or with `tempDir: true` a fresh temporary one, removed afterwards);
+ * 2. the command runs in the working directory (the process's, or with `tempDir: true` a
+ *    fresh temporary one, removed afterwards): a string with `bash -euo pipefail`, an argv
+ *    array (`["sort", "-u", "in.txt"]`) with no shell;
  * 3. outputs are staged back: each `file.stage(local)` (and each remote `File`/`Dir` given
  *    plainly, from its basename) is copied from its local path to its remote location;
- * 4. the result is `outputs` with every staging pair replaced by its remote `File`/`Dir`
- *    (or, without `outputs`, the command's standard output).
+ * 4. the result is `outputs` with every staging pair replaced by its remote `File`/`Dir` and
+ *    every `File("-")` by the command's standard output, a string (without `outputs`, the
+ *    result is the standard output).
  *
  * Caching: the call is keyed by the command, the inputs' hashes (so it reruns when an input
  * changes) and where the outputs go (not what they hold, which is not known before the run);
@@ -48,8 +50,10 @@ export interface ScriptOptions<O = undefined> extends CallTaskOptions {
   /**
    * Files and directories the command writes, at any depth in arrays and objects:
    * `file.stage("local/path")` copies the local file there afterwards; a remote `File`/`Dir`
-   * given plainly is copied from its basename; a local one is returned as it is. Other
-   * values are returned unchanged. Without `outputs`, the result is standard output.
+   * given plainly is copied from its basename; a local one is returned as it is;
+   * `File("-")` (or {@link STDOUT}, typed as a string) is replaced by the command's standard
+   * output, as a string. Other values are returned unchanged. Without `outputs`, the result
+   * is standard output.
    */
   outputs?: O;
   /**
@@ -60,31 +64,52 @@ export interface ScriptOptions<O = undefined> extends CallTaskOptions {
   tempDir?: boolean;
 }
 
-/** What a script returns for its `outputs`: staging pairs become their remote File/Dir. */
-export type ScriptOutputs<T> = T extends StagingFile
-  ? File
-  : T extends StagingDir
-    ? Dir
-    : T extends File | Dir
-      ? T
-      : T extends readonly unknown[]
-        ? { -readonly [K in keyof T]: ScriptOutputs<T[K]> }
-        : T extends { readonly [OPAQUE]: true }
-          ? T
-          : T extends Record<string, unknown>
-            ? { [K in keyof T]: ScriptOutputs<T[K]> }
-            : T;
+declare const STDOUT_BRAND: unique symbol;
+
+/** `File("-")` with a type that says it stands for standard output. */
+export type StdoutFile = File & { readonly [STDOUT_BRAND]: true };
+
+/**
+ * `File("-")`: in a script's `outputs`, the command's standard output (a string in the
+ * result). The same as `new File("-")`, but typed, so the result's type says `string`.
+ *
+ * @example
+ * const [count, sorted] = script(["sh", "-c", "wc -l < in.txt; sort in.txt > sorted.txt"], {
+ *   outputs: [STDOUT, new File("sorted.txt")],
+ * }); // an expression of [string, File]
+ */
+export const STDOUT = new File("-") as StdoutFile;
+
+/**
+ * What a script returns for its `outputs`: staging pairs become their remote File/Dir,
+ * {@link STDOUT} the standard output.
+ */
+export type ScriptOutputs<T> = T extends StdoutFile
+  ? string
+  : T extends StagingFile
+    ? File
+    : T extends StagingDir
+      ? Dir
+      : T extends File | Dir
+        ? T
+        : T extends readonly unknown[]
+          ? { -readonly [K in keyof T]: ScriptOutputs<T[K]> }
+          : T extends { readonly [OPAQUE]: true }
+            ? T
+            : T extends Record<string, unknown>
+              ? { [K in keyof T]: ScriptOutputs<T[K]> }
+              : T;
 
 /** The result type of `script()`: standard output, or the outputs. */
 export type ScriptResult<O> = [O] extends [undefined] ? string : ScriptOutputs<O>;
 
 /**
  * Where one output goes, hashed by location only: an output's content is not known before
- * the script runs, so it must not be part of the cache key.
+ * the script runs, so it must not be part of the cache key. Kind `stdout` is `File("-")`.
  */
 class ScriptOutput {
   constructor(
-    readonly kind: "file" | "dir",
+    readonly kind: "file" | "dir" | "stdout",
     /** Path the command writes (relative to the working directory, or absolute). */
     readonly local: string,
     /** Where it is copied afterwards, if anywhere. */
@@ -97,7 +122,7 @@ registerType(ScriptOutput, {
   name: "redun.ScriptOutput",
   serialize: (o) => ({ kind: o.kind, local: o.local, remote: o.remote, mode: o.hashMode }),
   deserialize: (d: {
-    kind: "file" | "dir";
+    kind: "file" | "dir" | "stdout";
     local: string;
     remote: string | null;
     mode: FileHashMode;
@@ -146,6 +171,9 @@ function outputSpec(outputs: unknown, tempDir: boolean, where = "outputs"): unkn
     }
     return new ScriptOutput(kind, outputs.local.path, outputs.remote.path, outputs.remote.hashMode);
   }
+  if (outputs instanceof File && outputs.path === "-") {
+    return new ScriptOutput("stdout", "-", null, outputs.hashMode);
+  }
   if (outputs instanceof File || outputs instanceof Dir) {
     const kind = outputs instanceof File ? "file" : "dir";
     if (!isLocal(outputs.path)) {
@@ -186,11 +214,21 @@ async function stageInputs(inputs: unknown, workDir: string): Promise<void> {
   await Promise.all(copies);
 }
 
+/** Whether the outputs ask for standard output (`File("-")`). */
+async function wantsStdout(spec: unknown): Promise<boolean> {
+  let found = false;
+  await mapLeaves(spec, async (leaf) => {
+    if (leaf instanceof ScriptOutput && leaf.kind === "stdout") found = true;
+    return leaf;
+  });
+  return found;
+}
+
 /** Creates the parent directories of local output paths, so the command can just write them. */
 async function makeOutputParents(spec: unknown, workDir: string): Promise<void> {
   const parents = new Set<string>();
   await mapLeaves(spec, async (leaf) => {
-    if (leaf instanceof ScriptOutput) {
+    if (leaf instanceof ScriptOutput && leaf.kind !== "stdout") {
       parents.add(path.dirname(localPath(inWorkDir(leaf.local, workDir))));
     }
     return leaf;
@@ -198,10 +236,14 @@ async function makeOutputParents(spec: unknown, workDir: string): Promise<void> 
   await Promise.all([...parents].map((p) => fs.promises.mkdir(p, { recursive: true })));
 }
 
-/** Copies outputs to their remote locations; returns the outputs as Files and Dirs. */
-async function collectOutputs(spec: unknown, workDir: string): Promise<unknown> {
+/**
+ * Copies outputs to their remote locations; returns the outputs as Files and Dirs (and
+ * standard output where `File("-")` was).
+ */
+async function collectOutputs(spec: unknown, workDir: string, stdout: string): Promise<unknown> {
   return mapLeaves(spec, async (leaf) => {
     if (!(leaf instanceof ScriptOutput)) return leaf;
+    if (leaf.kind === "stdout") return stdout;
     const localPath = inWorkDir(leaf.local, workDir);
     const stat = await localFileSystem.stat(localPath);
     const isDir = leaf.kind === "dir";
@@ -231,7 +273,7 @@ async function collectOutputs(spec: unknown, workDir: string): Promise<unknown> 
 export const scriptTask = task(
   { name: "script", namespace: "redun", version: "1", configArgs: ["modules"] },
   async function script(
-    command: string,
+    command: string | string[],
     inputs: unknown,
     outputs: unknown,
     tempDir: boolean,
@@ -245,9 +287,9 @@ export const scriptTask = task(
       await Promise.all([stageInputs(inputs, workDir), makeOutputParents(outputs, workDir)]);
       const { stdout } = await runScript(command, {
         cwd: workDir,
-        captureStdout: outputs === null,
+        captureStdout: outputs === null || (await wantsStdout(outputs)),
       });
-      return outputs === null ? stdout : await collectOutputs(outputs, workDir);
+      return outputs === null ? stdout : await collectOutputs(outputs, workDir, stdout);
     } finally {
       if (tempDir) await fs.promises.rm(workDir, { recursive: true, force: true });
     }
@@ -255,7 +297,7 @@ export const scriptTask = task(
 );
 
 /**
- * Runs a shell command as a task, with file staging (see the module documentation).
+ * Runs a command as a task, with file staging (see the module documentation).
  *
  * @example
  * const counts = script(
@@ -267,18 +309,36 @@ export const scriptTask = task(
  *   },
  * ); // an expression of File("s3://bucket/count.txt")
  *
- * @param command - a shell script (dedented; `bash -euo pipefail` unless it starts with `#!`).
+ * // No shell: an argv array, and standard output as a result.
+ * const lines = script(["wc", "-l", "notes.txt"], { outputs: STDOUT }); // a string
+ *
+ * @param command - a shell script (dedented; `bash -euo pipefail` unless it starts with
+ *   `#!`), or an argv array (`[program, ...args]`, run with no shell, so nothing needs
+ *   quoting; each element a string or an expression of one).
  * @param options - `inputs`, `outputs`, `tempDir`, and task options for this call
  *   (`executor`, `memory`, `limits`, …).
- * @throws ScriptError (when evaluated) if the command exits with a non-zero code.
+ * @throws ScriptError (when evaluated) if the command exits with a non-zero code (or an
+ *   argv program cannot start).
  */
 export function script<O = undefined>(
-  command: string | Expression<string>,
+  command: string | Expression<string> | readonly (string | Expression<string>)[],
   options: ScriptOptions<O> = {},
 ): TaskExpression<ScriptResult<O>> {
   const { inputs = [], outputs, tempDir = false, ...taskOptions } = options;
-  if (typeof command !== "string" && !(command instanceof Expression)) {
-    throw new TypeError(`script(): the command must be a string (got ${typeof command})`);
+  if (Array.isArray(command)) {
+    if (command.length === 0)
+      throw new TypeError("script(): an argv array needs at least a program");
+    command.forEach((word, i) => {
+      if (typeof word !== "string" && !(word instanceof Expression)) {
+        throw new TypeError(
+          `script(): argv[${i}] must be a string (got ${word === null ? "null" : typeof word})`,
+        );
+      }
+    });
+  } else if (typeof command !== "string" && !(command instanceof Expression)) {
+    throw new TypeError(
+      `script(): the command must be a string or an argv array (got ${typeof command})`,
+    );
   }
   const spec = outputs === undefined ? null : outputSpec(outputs, tempDir);
   const t = Object.keys(taskOptions).length > 0 ? scriptTask.options(taskOptions) : scriptTask;

@@ -8,17 +8,31 @@
 //    does not say "type": "module" (a script in a folder with no package.json, say).
 //    Without this, tsx would load it as CommonJS and its `import` of redun would fail.
 //    Files under node_modules keep whatever format their package declares.
-const SELF = new URL("../../package.json", import.meta.url).href;
+//
+//    Which copy: package.json's "redun-source" export condition names src/index.ts, the
+//    default dist/index.js. Run from dist/, these hooks drop that condition (set for the
+//    test suite, whose own code imports src/); run from src/, they add it.
+//
+// `resolve` is for module.register (hooks on their own thread, Node 20); `resolveSync` is
+// the same hook for module.registerHooks (same thread, Node 22.15+), where tsx registers too.
+import fs from "node:fs";
 
-export async function resolve(specifier, context, nextResolve) {
-  if (specifier === "redun" || specifier.startsWith("redun/")) {
-    try {
-      return await nextResolve(specifier, { ...context, parentURL: SELF });
-    } catch {
-      // Not exported by this package: resolve it the usual way.
-    }
-  }
-  const result = await nextResolve(specifier, context);
+const SELF = new URL("../../package.json", import.meta.url).href;
+const SOURCE_CONDITION = "redun-source";
+const FROM_SOURCE = !fs.existsSync(new URL("../index.js", import.meta.url));
+
+function isSelf(specifier) {
+  return specifier === "redun" || specifier.startsWith("redun/");
+}
+
+/** The resolve context for the package's own name: from this package, this copy's condition. */
+function selfContext(context) {
+  const conditions = (context.conditions ?? []).filter((c) => c !== SOURCE_CONDITION);
+  if (FROM_SOURCE) conditions.unshift(SOURCE_CONDITION);
+  return { ...context, parentURL: SELF, conditions };
+}
+
+function asModule(result) {
   if (
     result.url.startsWith("file:") &&
     !result.url.includes("/node_modules/") &&
@@ -28,4 +42,26 @@ export async function resolve(specifier, context, nextResolve) {
     return { ...result, format: "module" };
   }
   return result;
+}
+
+export async function resolve(specifier, context, nextResolve) {
+  if (isSelf(specifier)) {
+    try {
+      return await nextResolve(specifier, selfContext(context));
+    } catch {
+      // Not exported by this package: resolve it the usual way.
+    }
+  }
+  return asModule(await nextResolve(specifier, context));
+}
+
+export function resolveSync(specifier, context, nextResolve) {
+  if (isSelf(specifier)) {
+    try {
+      return nextResolve(specifier, selfContext(context));
+    } catch {
+      // Not exported by this package: resolve it the usual way.
+    }
+  }
+  return asModule(nextResolve(specifier, context));
 }

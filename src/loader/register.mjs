@@ -1,7 +1,6 @@
-// Loads TypeScript for the redun command and for pool workers: tsx, then our module hooks
-// (see esm-hooks.mjs). Imported for its effect, before any .ts module.
-import { register as registerHooks } from "node:module";
-import { register as registerTsx } from "tsx/esm/api";
+// Loads TypeScript support (tsx and our module hooks, see enable.mjs) for code that runs
+// redun from its sources: import it for its effect, before any .ts module. The compiled
+// package does not need it; it calls enableTypeScript() itself when user code may load.
+import { enableTypeScript } from "./enable.mjs";
 
-registerTsx();
-registerHooks("./esm-hooks.mjs", import.meta.url);
+await enableTypeScript();

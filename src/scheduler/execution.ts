@@ -3,9 +3,12 @@
  * sub-expression elimination, limits, retries and provenance recording.
  */
 import type { CallTaskOptions, CacheScope, TaskOptions } from "../api/options.ts";
-import { allTasks, type Task } from "../api/task.ts";
+import { isTask, type Task } from "../api/task.ts";
 import type { Backend } from "../backend/backend.ts";
+import { missReason } from "../backend/queries.ts";
 import {
+  containsExpression,
+  describeValue,
   Expression,
   SchedulerExpression,
   SimpleExpression,
@@ -13,14 +16,19 @@ import {
   ValueExpression,
 } from "../expressions/expression.ts";
 import { Delayed } from "../expressions/helpers.ts";
-import type { Executor } from "../executors/executor.ts";
 import { hashParts, hashValue } from "../values/hash.ts";
 import { errorIsA } from "../values/serialize.ts";
 import { UnsupportedValueError } from "../values/errors.ts";
+import { CacheLookup } from "./cache-lookup.ts";
+import { CancelledError, DryRunMiss, failureInfo, markFailure } from "./failure.ts";
+import { catchTask, isInternalTask, rootTask } from "./internal-tasks.ts";
 import { Job, type CallResult } from "./job.ts";
-import type { LimitPool } from "./limits.ts";
-import type { JobState, JobStatusTable } from "./status.ts";
-import { isValueValid, prepareValue } from "./validity.ts";
+import { withDefaultArgs } from "./default-args.ts";
+import { contextValue, mergeContext, type JobContext } from "../api/job-context.ts";
+import { callHashOf, Recorder, type CallRecord } from "./recorder.ts";
+import type { JobStatusTable } from "./status.ts";
+import { submitJob, type SubmitServices } from "./submit.ts";
+import { prepareValue } from "./validity.ts";
 
 /** How an execution was asked to run. */
 export interface ExecutionOptions {
@@ -31,77 +39,102 @@ export interface ExecutionOptions {
   dryrun: boolean;
   /** Options for the root call (`redun run -o key=value`). */
   rootOptions: CallTaskOptions;
+  /** The context the root call starts with. */
+  context?: JobContext;
+  /** `false` is `--no-prov`: nothing is recorded (and nothing cached beyond CSE). */
+  prov?: boolean;
 }
 
 /** What the execution needs from its scheduler. */
-export interface ExecutionServices {
+export interface ExecutionServices extends SubmitServices {
   backend: Backend;
-  limits: LimitPool;
   status: JobStatusTable;
-  getExecutor(name: string): Executor;
-  log(line: string): void;
 }
 
-/** Evaluation context: the job whose result is being reduced, and options exported to it. */
-interface Context {
+/** Where an expression is being evaluated. */
+interface Scope {
+  /** The job whose result is being reduced (undefined at the root). */
   job: Job | undefined;
+  /** Options exported to calls made here. */
   exportOptions: CallTaskOptions;
+  /** The context calls made here inherit. */
+  context: JobContext;
+  /** Whether calls made here are recorded. */
+  prov: boolean;
   /** Collects the call hashes of task calls whose results flow into the current argument. */
   upstream?: string[];
 }
 
-/** A job that would run in a dry run. */
-export class DryRunMiss extends Error {
-  override name = "DryRunMiss";
-  constructor(readonly description: string) {
-    super(`would run ${description}`);
-  }
+/** A call in progress, shared by every call site with its eval hash (CSE). */
+interface SharedCall {
+  promise: Promise<CallResult>;
+  job: Job;
 }
 
-/** A job that was not started because the execution had already failed. */
-export class CancelledError extends Error {
-  override name = "CancelledError";
+/** A call as `runJob` needs it. */
+interface PendingCall extends CallRecord {
+  options: TaskOptions;
+  childExport: CallTaskOptions;
+  scope: CacheScope;
+  /** Whether the call and the calls beneath it are recorded (`prov`). */
+  prov: boolean;
 }
 
-/** A job's failure, with the task and job it happened in (the cause is the task's error). */
-export interface FailureInfo {
-  task: string;
-  jobId: string;
-}
-
-const FAILURE = Symbol.for("redun.failure");
-
-/** The task and job where an error first happened, if the scheduler saw it. */
-export function failureInfo(error: unknown): FailureInfo | undefined {
-  return (error as any)?.[FAILURE];
+/** A dry-run miss: the call, and why it misses the cache. */
+export interface DryRunEntry {
+  call: string;
+  reason: string;
 }
 
 export class Execution {
   /** Calls of this execution by eval hash: shared, so no call runs twice (CSE). */
-  private readonly calls = new Map<string, Promise<CallResult>>();
+  private readonly calls = new Map<string, SharedCall>();
+  /** Calls with `cacheScope: "none"`, by expression object: one expression runs once. */
+  private readonly uncachedCalls = new WeakMap<TaskExpression, SharedCall>();
   /**
    * Simple and scheduler expressions by job and hash: shared within a job, but evaluated
    * once per job, so every job that reaches a call through one records it as its child
    * (the calls themselves are still shared through `calls`).
    */
-  private readonly expressions = new Map<string, Promise<unknown>>();
+  private readonly expressions = new Map<
+    string,
+    { promise: Promise<unknown>; upstream: string[] }
+  >();
+  /** Calls reached from the root (see `Job.callSites`). */
+  private readonly rootCallSites = new Set<string>();
   /** Every call in progress, so a failed execution can wait for them before it ends. */
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly recorder: Recorder;
+  private readonly cache: CacheLookup;
   private aborted = false;
   private rootJob: Job | undefined;
-  private knownTaskHashes: Set<string> | undefined;
-  private knownTaskCount = 0;
-  readonly dryrunMisses: string[] = [];
+  readonly dryrunMisses: DryRunEntry[] = [];
 
   constructor(
     private readonly options: ExecutionOptions,
     private readonly services: ExecutionServices,
-  ) {}
+  ) {
+    this.recorder = new Recorder(services.backend);
+    this.cache = new CacheLookup(services.backend);
+  }
 
-  /** Evaluates an expression (or a value with expressions inside) to a concrete value. */
+  /**
+   * Evaluates an expression (or a value with expressions inside) to a concrete value. An
+   * expression that is not a single call (a list of calls, a `cond`, …) is evaluated beneath
+   * one root job, as Python redun does.
+   */
   async run(expr: unknown): Promise<unknown> {
+    const root =
+      expr instanceof TaskExpression || !containsExpression(expr)
+        ? expr
+        : rootTask(new Delayed(expr instanceof Expression ? expr : new ValueExpression(expr)));
     try {
-      return await this.evaluate(expr, { job: undefined, exportOptions: {} });
+      return await this.evaluate(root, {
+        job: undefined,
+        exportOptions: {},
+        context: this.options.context ?? {},
+        prov: this.options.prov ?? true,
+      });
     } catch (error) {
       this.aborted = true;
       await this.drain();
@@ -118,27 +151,23 @@ export class Execution {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
-  private get recording(): boolean {
-    return !this.options.dryrun;
-  }
-
   // ---- reduction -----------------------------------------------------------------------
 
-  private evaluate(value: unknown, ctx: Context): Promise<unknown> | unknown {
-    if (value instanceof Expression) return this.evaluateExpression(value, ctx);
+  private evaluate(value: unknown, scope: Scope): Promise<unknown> | unknown {
+    if (value instanceof Expression) return this.evaluateExpression(value, scope);
     if (!containsExpression(value)) return value;
-    if (Array.isArray(value)) return Promise.all(value.map((v) => this.evaluate(v, ctx)));
+    if (Array.isArray(value)) return Promise.all(value.map((v) => this.evaluate(v, scope)));
     if (value instanceof Map) {
       const entries = [...value];
       return Promise.all(
         entries.map(
-          async ([k, v]) => [await this.evaluate(k, ctx), await this.evaluate(v, ctx)] as const,
+          async ([k, v]) => [await this.evaluate(k, scope), await this.evaluate(v, scope)] as const,
         ),
       ).then((pairs) => new Map(pairs));
     }
     const keys = Object.keys(value as object);
     return Promise.all(
-      keys.map((k) => this.evaluate((value as Record<string, unknown>)[k], ctx)),
+      keys.map((k) => this.evaluate((value as Record<string, unknown>)[k], scope)),
     ).then((values) => {
       const out: Record<string, unknown> = {};
       keys.forEach((k, i) => (out[k] = values[i]));
@@ -146,24 +175,48 @@ export class Execution {
     });
   }
 
-  private evaluateExpression(expr: Expression, ctx: Context): Promise<unknown> | unknown {
-    if (expr instanceof TaskExpression) return this.evaluateCall(expr, ctx);
-    if (expr instanceof ValueExpression) return this.evaluate(expr.value, ctx);
-    const key = `${ctx.job?.id ?? ""}/${expr.hash}`;
-    let promise = this.expressions.get(key);
-    if (!promise) {
-      promise =
-        expr instanceof SimpleExpression
-          ? this.evaluateSimple(expr, ctx)
-          : this.evaluateScheduler(expr as SchedulerExpression, ctx);
-      this.expressions.set(key, promise);
+  private evaluateExpression(expr: Expression, scope: Scope): Promise<unknown> | unknown {
+    if (expr instanceof TaskExpression) return this.evaluateCall(expr, scope);
+    if (expr instanceof ValueExpression) return this.evaluate(expr.value, scope);
+    let hash: string;
+    try {
+      hash = expr.hash;
+    } catch {
+      // A remote File inside has no hash until it is prepared (a request): prepare, then
+      // hash again (an error this time is the expression's own).
+      return prepareValue(expr).then(() => this.evaluateShared(expr, expr.hash, scope));
     }
-    return promise;
+    return this.evaluateShared(expr, hash, scope);
   }
 
-  private async evaluateSimple(expr: SimpleExpression, ctx: Context): Promise<unknown> {
+  /** A simple or scheduler expression, evaluated once per job (see `expressions`). */
+  private evaluateShared(expr: Expression, hash: string, scope: Scope): Promise<unknown> {
+    const key = `${scope.job?.id ?? ""}/${hash}`;
+    let shared = this.expressions.get(key);
+    if (!shared) {
+      // The calls an expression's value came from are kept with it, so every argument that
+      // reuses the expression records them as its upstream too.
+      const upstream: string[] = [];
+      const inner = { ...scope, upstream };
+      const promise =
+        expr instanceof SimpleExpression
+          ? this.evaluateSimple(expr, inner)
+          : this.evaluateScheduler(expr as SchedulerExpression, inner);
+      shared = { promise, upstream };
+      this.expressions.set(key, shared);
+    }
+    const target = scope.upstream;
+    if (!target) return shared.promise;
+    const { upstream } = shared;
+    return shared.promise.then((value) => {
+      target.push(...upstream);
+      return value;
+    });
+  }
+
+  private async evaluateSimple(expr: SimpleExpression, scope: Scope): Promise<unknown> {
     if (expr.op === "getitem") {
-      const [target, key] = (await this.evaluate(expr.args, ctx)) as [any, string | number];
+      const [target, key] = (await this.evaluate(expr.args, scope)) as [any, string | number];
       if (target instanceof Map) return target.get(key);
       if (target === null || target === undefined) {
         throw new TypeError(
@@ -173,92 +226,144 @@ export class Execution {
       return target[key];
     }
     const [fn, ...rest] = expr.args as [Function, ...unknown[]];
-    const args = (await this.evaluate(rest, ctx)) as unknown[];
-    return this.evaluate(await fn(...args), ctx);
+    const args = (await this.evaluate(rest, scope)) as unknown[];
+    return this.evaluate(await fn(...args), scope);
   }
 
-  private async evaluateScheduler(expr: SchedulerExpression, ctx: Context): Promise<unknown> {
+  private async evaluateScheduler(expr: SchedulerExpression, scope: Scope): Promise<unknown> {
     const a = expr.args;
     switch (expr.op) {
-      case "cond":
-        return this.evaluate((await this.evaluate(a[0], ctx)) ? a[1] : a[2], ctx);
+      case "cond": {
+        // pred1, then1, pred2, then2, ..., otherwise: only the chosen branch is evaluated.
+        for (let i = 0; i + 1 < a.length; i += 2) {
+          if (await this.evaluate(a[i], scope)) return this.evaluate(a[i + 1], scope);
+        }
+        return this.evaluate(a[a.length - 1], scope);
+      }
       case "seq": {
         const results: unknown[] = [];
-        for (const item of a[0] as unknown[]) results.push(await this.evaluate(item, ctx));
+        for (const item of a[0] as unknown[]) results.push(await this.evaluate(item, scope));
         return results;
       }
       case "catch":
-        try {
-          return await this.evaluate(a[0], ctx);
-        } catch (error) {
-          if (error instanceof DryRunMiss || error instanceof CancelledError) throw error;
-          for (const [className, handler] of a[1] as [string, Task][]) {
-            if (errorIsA(error, className)) return this.evaluate(handler(error), ctx);
-          }
-          throw error;
-        }
+        // A catch_ is a job of its own, so its recovery is recorded and cached like a call.
+        return this.evaluateCall(
+          new TaskExpression(catchTask, [new Delayed(expr)], {
+            options: { checkValid: "shallow" },
+          }),
+          scope,
+        );
       case "throw":
-        throw await this.evaluate(a[0], ctx);
+        throw await this.evaluate(a[0], scope);
       case "map": {
-        const fn = a[0] as Task;
-        const items = (await this.evaluate(a[1], ctx)) as unknown[];
+        const fn = await this.evaluate(a[0], scope);
+        if (!isTask(fn)) throw new TypeError(`map_(): expected a task, got ${describeValue(fn)}`);
+        const items = (await this.evaluate(a[1], scope)) as unknown[];
+        if (!Array.isArray(items)) {
+          throw new TypeError(
+            `map_(${fn.fullname}, ...): expected a list, got ${describeValue(items)}`,
+          );
+        }
         return this.evaluate(
           items.map((item) => fn(item)),
-          ctx,
+          scope,
         );
       }
       case "flatten":
-        return ((await this.evaluate(a[0], ctx)) as unknown[][]).flat(1);
+        return ((await this.evaluate(a[0], scope)) as unknown[][]).flat(1);
       case "zip": {
-        const lists = (await this.evaluate(a, ctx)) as unknown[][];
+        const lists = (await this.evaluate(a, scope)) as unknown[][];
         const length = Math.min(...lists.map((l) => l.length));
         return Array.from({ length }, (_, i) => lists.map((l) => l[i]));
       }
-      case "const":
-        await this.evaluate(a[0], ctx);
-        return this.evaluate(a[1], ctx);
+      case "const": {
+        // const_(value, expr): both are evaluated; the value is the result.
+        const [value] = await Promise.all([this.evaluate(a[0], scope), this.evaluate(a[1], scope)]);
+        return value;
+      }
+      case "context":
+        return this.contextValue(expr, scope, scope.context);
       case "delay":
         return new Delayed(a[0] instanceof Expression ? a[0] : new ValueExpression(a[0]));
       case "force": {
-        const delayed = await this.evaluate(a[0], ctx);
-        return delayed instanceof Delayed ? this.evaluate(delayed.expr, ctx) : delayed;
+        const delayed = await this.evaluate(a[0], scope);
+        return delayed instanceof Delayed ? this.evaluate(delayed.expr, scope) : delayed;
       }
       default:
         throw new Error(`Unknown scheduler expression "${expr.op}"`);
     }
   }
 
+  /** `getContext(path, default)` read in a given context. */
+  private async contextValue(
+    expr: SchedulerExpression,
+    scope: Scope,
+    context: JobContext,
+  ): Promise<unknown> {
+    const [dottedPath, fallback] = expr.args as [string, unknown];
+    const found = contextValue(context, dottedPath, MISSING);
+    return found === MISSING ? this.evaluate(fallback, scope) : found;
+  }
+
+  /**
+   * A value for a call's argument or option: `getContext(...)` given directly is read in
+   * the call's own context (so `task.updateContext` reaches its defaults), anything else is
+   * evaluated where the call was made.
+   */
+  private evaluateFor(value: unknown, scope: Scope, context: JobContext): unknown {
+    if (value instanceof SchedulerExpression && value.op === "context") {
+      return this.contextValue(value, scope, context);
+    }
+    return this.evaluate(value, scope);
+  }
+
   // ---- task calls ----------------------------------------------------------------------
 
-  private evaluateCall(expr: TaskExpression, ctx: Context): Promise<unknown> {
-    const result = this.call(expr, ctx);
-    // A failed child that matters fails the evaluation anyway; one recovered by catch_ must
-    // not fail its parent, so children are collected without their errors.
-    ctx.job?.children.push(result.catch(() => undefined));
+  private evaluateCall(
+    expr: TaskExpression,
+    scope: Scope,
+    argUpstream?: string[][],
+  ): Promise<unknown> {
+    const slot: { job?: Job } = {};
+    const result = this.call(expr, scope, slot, argUpstream);
+    const parent = scope.job;
+    if (parent) {
+      // A failed child is kept as its failed call: a catch_ that recovered records it among
+      // its children; any other parent fails with it.
+      const index = parent.children.length;
+      parent.children.push(
+        result.then(
+          (r) => (parent.settled[index] = r),
+          (error) => (parent.settled[index] = slot.job?.failedResult(error)),
+        ),
+      );
+    }
     return result.then((r) => {
-      ctx.upstream?.push(r.callHash);
+      scope.upstream?.push(r.callHash);
       return r.value;
     });
   }
 
-  private async call(expr: TaskExpression, ctx: Context): Promise<CallResult> {
+  private async call(
+    expr: TaskExpression,
+    scope: Scope,
+    slot: { job?: Job },
+    argUpstream?: string[][],
+  ): Promise<CallResult> {
+    expr = withDefaultArgs(expr); // Parameter defaults are arguments too (default-args.ts).
     const task = expr.task;
-    const upstream = expr.args.map(() => [] as string[]);
+    const context = mergeContext(scope.context, expr.callOptions.context);
+    const upstream = expr.args.map((_, i) => [...(argUpstream?.[i] ?? [])]);
     // Registered values are prepared before hashing (a remote File fetches its ETag).
     const args = (await prepareValue(
       await Promise.all(
-        expr.args.map((arg, i) => this.evaluate(arg, { ...ctx, upstream: upstream[i] })),
+        expr.args.map((arg, i) =>
+          this.evaluateFor(arg, { ...scope, upstream: upstream[i] }, context),
+        ),
       ),
     )) as unknown[];
-
-    const options: TaskOptions = {
-      ...task.taskOptions,
-      ...ctx.exportOptions,
-      ...expr.callOptions.exportOptions,
-      ...expr.callOptions.options,
-      ...(ctx.job === undefined ? this.options.rootOptions : {}),
-    };
-    const childExport = { ...ctx.exportOptions, ...expr.callOptions.exportOptions };
+    const options = await this.callOptions(expr, scope, context);
+    const childExport = { ...scope.exportOptions, ...expr.callOptions.exportOptions };
     const argHashes = args.map((arg, i) =>
       hashValue(arg, `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`),
     );
@@ -267,13 +372,29 @@ export class Execution {
       argHashes.filter((_, i) => !configArgs.has(task.paramNames[i] ?? "")),
     );
     const evalHash = hashParts(["eval", task.hash, evalArgsHash]);
-    const scope = this.cacheScope(options);
+    const prov = scope.prov && options.prov !== false;
+    const cacheScope = this.cacheScope(options, prov);
 
-    if (scope !== "none") {
-      const shared = this.calls.get(evalHash);
-      if (shared) return shared;
+    // One call reached again from the same job is one call site, one job; reached from
+    // another job, it is shared (CSE) and that call site gets a job of its own.
+    const sites = scope.job?.callSites ?? this.rootCallSites;
+    const shared = cacheScope === "none" ? this.uncachedCalls.get(expr) : this.calls.get(evalHash);
+    if (shared) {
+      slot.job = shared.job;
+      if (cacheScope === "none" || sites.has(evalHash)) return shared.promise;
+      sites.add(evalHash);
+      return this.sharedCall(shared, scope, context, prov && !this.options.dryrun);
     }
-    const job = new Job(task, evalHash, ctx.job, this.options.id);
+    sites.add(evalHash);
+    const job = new Job(
+      task,
+      evalHash,
+      scope.job,
+      this.options.id,
+      context,
+      prov && !this.options.dryrun,
+    );
+    slot.job = job;
     const promise = this.runJob(job, {
       task,
       args,
@@ -282,9 +403,11 @@ export class Execution {
       upstream,
       options,
       childExport,
-      scope,
+      scope: cacheScope,
+      prov,
     });
-    if (scope !== "none") this.calls.set(evalHash, promise);
+    if (cacheScope === "none") this.uncachedCalls.set(expr, { promise, job });
+    else this.calls.set(evalHash, { promise, job });
     this.inflight.add(promise);
     void promise.then(
       () => this.inflight.delete(promise),
@@ -293,36 +416,83 @@ export class Execution {
     return promise;
   }
 
-  private cacheScope(options: TaskOptions): CacheScope {
+  /**
+   * The options of a call, lowest to highest precedence: the task's, those exported by
+   * ancestors, the call's own, and (for the root call) the run's. An option given as
+   * `getContext(...)` is read from the call's context.
+   */
+  private async callOptions(
+    expr: TaskExpression,
+    scope: Scope,
+    context: JobContext,
+  ): Promise<TaskOptions> {
+    const options: Record<string, unknown> = {
+      ...expr.task.taskOptions,
+      ...scope.exportOptions,
+      ...expr.callOptions.exportOptions,
+      ...expr.callOptions.options,
+      ...(scope.job === undefined ? this.options.rootOptions : {}),
+    };
+    for (const [key, value] of Object.entries(options)) {
+      if (value instanceof Expression) options[key] = await this.evaluateFor(value, scope, context);
+    }
+    return options as TaskOptions;
+  }
+
+  /**
+   * A call site whose call is already in progress (CSE). It gets a job of its own, recorded
+   * as CACHED with the shared call's hash, as in Python redun.
+   */
+  private sharedCall(
+    shared: SharedCall,
+    scope: Scope,
+    context: JobContext,
+    recorded: boolean,
+  ): Promise<CallResult> {
+    const source = shared.job;
+    if (!recorded) return shared.promise;
+    const job = new Job(source.task, source.evalHash, scope.job, this.options.id, context, true);
+    const end = () => new Date().toISOString();
+    return shared.promise.then(
+      (result) => {
+        this.services.status.move(job.task.fullname, undefined, "CACHED");
+        job.state = "CACHED";
+        this.recorder.job(job, result.callHash, end());
+        return result;
+      },
+      (error) => {
+        job.state = "FAILED";
+        this.recorder.job(job, source.failedCallHash ?? null, end());
+        throw error;
+      },
+    );
+  }
+
+  private cacheScope(options: TaskOptions, prov: boolean): CacheScope {
     let scope: CacheScope = options.cacheScope ?? (options.cache === false ? "cse" : "backend");
     if (options.cache === false && scope === "backend") scope = "cse";
-    if (!this.options.cache && scope === "backend") scope = "cse";
+    if ((!this.options.cache || !prov) && scope === "backend") scope = "cse";
     return scope;
   }
 
-  private async runJob(
-    job: Job,
-    call: {
-      task: Task;
-      args: unknown[];
-      argHashes: string[];
-      evalArgsHash: string;
-      upstream: string[][];
-      options: TaskOptions;
-      childExport: CallTaskOptions;
-      scope: CacheScope;
-    },
-  ): Promise<CallResult> {
+  private async runJob(job: Job, call: PendingCall): Promise<CallResult> {
     const { task, args, options, scope } = call;
     const { backend, status } = this.services;
     if (!job.parent) this.rootJob ??= job;
     status.move(task.fullname, undefined, "PENDING");
-    if (this.recording) {
+    if (job.recorded) {
       backend.recordTask(task);
-      this.recordJob(job, null);
+      this.recorder.job(job, null);
+      if (Object.keys(job.context).length > 0) this.recorder.context(job, job.context);
     }
+    const childScope: Scope = {
+      job,
+      exportOptions: call.childExport,
+      context: job.context,
+      prov: call.prov,
+    };
     try {
-      const cached = scope === "backend" ? await this.lookupCache(job, options) : undefined;
+      const cached = scope === "backend" ? await this.cache.lookup(job, options) : undefined;
       if (cached?.callHash !== undefined) {
         // Ultimate reduction: the final value, trusted as is.
         this.finishJob(job, "CACHED", cached.callHash);
@@ -331,14 +501,21 @@ export class Execution {
       let result: unknown;
       if (cached) {
         result = cached.value;
+      } else if (task === catchTask) {
+        result = await this.runCatch((args[0] as Delayed<unknown>).expr, childScope);
       } else {
-        if (this.options.dryrun) {
-          this.dryrunMisses.push(describeCall(task, args));
-          throw new DryRunMiss(describeCall(task, args));
+        if (this.options.dryrun && !isInternalTask(task)) {
+          const description = describeCall(task, args);
+          this.dryrunMisses.push({ call: description, reason: await this.missReason(call) });
+          throw new DryRunMiss(description);
         }
-        result = await prepareValue(await this.execute(job, task, args, options));
+        result = await prepareValue(
+          task === rootTask
+            ? await task.func(...args)
+            : await submitJob(this.services, job, task, args, options, () => this.aborted),
+        );
         const resultHash = hashValue(result, `result of task "${task.fullname}"`);
-        if (this.recording && this.recordable(result, resultHash, task)) {
+        if (job.recorded && this.recordable(result, resultHash, task)) {
           backend.recordEvaluation({
             eval_hash: job.evalHash,
             task_hash: task.hash,
@@ -347,23 +524,16 @@ export class Execution {
           });
         }
       }
-      const value = await this.evaluate(result, { job, exportOptions: call.childExport });
+      const value = await this.evaluate(result, childScope);
       const children = (await Promise.all(job.children)).filter(
         (c): c is CallResult => c !== undefined,
       );
       const valueHash = hashValue(value, `result of task "${task.fullname}"`);
-      const argsHash = hashParts(call.argHashes);
-      const callHash = hashParts([
-        "call",
-        task.hash,
-        argsHash,
-        valueHash,
-        ...children.map((c) => c.callHash),
-      ]);
+      const callHash = callHashOf(false, task.hash, call.argHashes, valueHash, children);
       const subtreeTasks = new Set([task.hash]);
       for (const child of children) for (const h of child.subtreeTasks) subtreeTasks.add(h);
-      if (this.recording) {
-        this.recordCall(job, call, value, valueHash, callHash, children, subtreeTasks);
+      if (job.recorded) {
+        this.recorder.call(job, call, { value, valueHash }, callHash, children, subtreeTasks);
       }
       this.finishJob(job, cached ? "CACHED" : "DONE", callHash);
       return { value, callHash, subtreeTasks };
@@ -371,6 +541,48 @@ export class Execution {
       this.failJob(job, call, error);
       throw error;
     }
+  }
+
+  /**
+   * The body of a `catch_` job: evaluates the expression beneath the job; on an error of a
+   * listed class, calls the handler with it (the handler's argument records the failed call
+   * it came from).
+   */
+  private async runCatch(catchExpr: Expression, scope: Scope): Promise<unknown> {
+    const [inner, pairs] = (catchExpr as SchedulerExpression).args as [
+      unknown,
+      [string[], unknown][],
+    ];
+    try {
+      return await this.evaluate(inner, scope);
+    } catch (error) {
+      if (error instanceof DryRunMiss || error instanceof CancelledError) throw error;
+      for (const [classNames, handlerArg] of pairs) {
+        if (!classNames.some((name) => errorIsA(error, name))) continue;
+        const handler = await this.evaluate(handlerArg, scope);
+        if (!isTask(handler)) {
+          throw new TypeError(
+            `catch_(): the handler must be a task, got ${describeValue(handler)}`,
+          );
+        }
+        const failed = failureInfo(error)?.callHash;
+        return this.evaluateCall(handler(error), scope, [failed ? [failed] : []]);
+      }
+      throw error;
+    }
+  }
+
+  /** Why a call misses the cache, for a dry run: `new task`, `new args` or `new call`. */
+  private missReason(call: PendingCall): Promise<string> {
+    return this.services.backend
+      .read((db) =>
+        missReason(db, {
+          taskName: call.task.fullname,
+          taskHash: call.task.hash,
+          argsHash: call.evalArgsHash,
+        }),
+      )
+      .catch(() => "new call");
   }
 
   /**
@@ -391,225 +603,52 @@ export class Execution {
     }
   }
 
-  /** The cached result for a job, if any is valid: a single reduction, or (shallow) a final call. */
-  private async lookupCache(
-    job: Job,
-    options: TaskOptions,
-  ): Promise<{ value: unknown; callHash?: undefined } | CallResult | undefined> {
-    const { backend } = this.services;
-    if (options.checkValid === "shallow") {
-      const hit = await backend.getCallByEvalHash(job.evalHash);
-      if (
-        hit &&
-        hit.subtreeTaskHashes.every((h) => this.taskHashes().has(h)) &&
-        (await isValueValid(hit.value))
-      ) {
-        return {
-          value: hit.value,
-          callHash: hit.callHash,
-          subtreeTasks: new Set(hit.subtreeTaskHashes),
-        };
-      }
-      return undefined;
-    }
-    const hit = await backend.getEvaluation(job.evalHash);
-    return hit && (await isValueValid(hit.value)) ? { value: hit.value } : undefined;
-  }
-
-  /** Hashes of every task defined now (a shallow cache hit needs all of its subtree's). */
-  private taskHashes(): Set<string> {
-    const tasks = allTasks();
-    if (!this.knownTaskHashes || this.knownTaskCount !== tasks.length) {
-      this.knownTaskHashes = new Set(tasks.map((t) => t.hash));
-      this.knownTaskCount = tasks.length;
-    }
-    return this.knownTaskHashes;
-  }
-
-  /** Runs the task on its executor, holding its limits, with retries. */
-  private async execute(
-    job: Job,
-    task: Task,
-    args: unknown[],
-    options: TaskOptions,
-  ): Promise<unknown> {
-    const { limits, status, getExecutor } = this.services;
-    const amounts = limits.normalize(options.limits, task.fullname);
-    const executor = getExecutor(options.executor ?? "default");
-    const release = await limits.acquire(amounts);
-    try {
-      if (this.aborted)
-        throw new CancelledError(`job for ${task.fullname} cancelled: the execution failed`);
-      status.move(task.fullname, job.state, "RUNNING");
-      job.state = "RUNNING";
-      const retries = options.retries ?? 0;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await executor.submit({
-            jobId: job.id,
-            executionId: this.options.id,
-            evalHash: job.evalHash,
-            task,
-            args,
-            options: options as Readonly<Record<string, unknown>>,
-          });
-        } catch (error) {
-          if (attempt >= retries || this.aborted) throw error;
-          this.services.log(
-            `[redun] Retrying ${task.fullname} (attempt ${attempt + 2} of ${retries + 1}): ${errorMessage(error)}\n`,
-          );
-        }
-      }
-    } finally {
-      release();
-    }
-  }
-
   // ---- recording -----------------------------------------------------------------------
-
-  private recordJob(job: Job, callHash: string | null, endTime: string | null = null): void {
-    this.services.backend.recordJob({
-      id: job.id,
-      start_time: job.startTime,
-      end_time: endTime,
-      task_hash: job.task.hash,
-      cached: job.state === "CACHED" ? 1 : 0,
-      call_hash: callHash,
-      parent_id: job.parent?.id ?? null,
-      execution_id: job.executionId,
-      status: job.state === "PENDING" ? "RUNNING" : job.state,
-    });
-  }
 
   private finishJob(job: Job, state: "DONE" | "CACHED", callHash: string): void {
     this.services.status.move(job.task.fullname, job.state, state);
     job.state = state;
-    if (this.recording) this.recordJob(job, callHash, new Date().toISOString());
+    if (job.recorded) this.recorder.job(job, callHash, new Date().toISOString());
   }
 
-  private failJob(job: Job, call: { task: Task; argHashes: string[] }, error: unknown): void {
+  /**
+   * Records a failed job: its call with its arguments, its error (with the traceback) and
+   * the children it had, so a failure is as traceable as a success.
+   */
+  private failJob(job: Job, call: PendingCall, error: unknown): void {
     if (error instanceof DryRunMiss) {
       this.services.status.move(job.task.fullname, job.state, "PENDING");
       return;
     }
     this.services.status.move(job.task.fullname, job.state, "FAILED");
     job.state = "FAILED";
-    if (error && typeof error === "object" && !(FAILURE in error)) {
-      Object.defineProperty(error, FAILURE, {
-        value: { task: job.task.fullname, jobId: job.id } satisfies FailureInfo,
-      });
-    }
-    if (!this.recording) return;
-    let callHash: string | null = null;
+    const first = markFailure(error, { task: job.task.fullname, jobId: job.id });
+    if (!job.recorded) return;
     try {
       const errorHash = hashValue(error, "error");
-      this.services.backend.recordValue(
-        errorHash,
-        error,
-        `the error of task "${job.task.fullname}"`,
+      const children = job.settled.filter((c): c is CallResult => c !== undefined);
+      const subtreeTasks = new Set([job.task.hash]);
+      for (const child of children) for (const h of child.subtreeTasks) subtreeTasks.add(h);
+      const callHash = callHashOf(true, job.task.hash, call.argHashes, errorHash, children);
+      this.recorder.call(
+        job,
+        call,
+        { value: error, valueHash: errorHash, failed: true },
+        callHash,
+        children,
+        subtreeTasks,
       );
-      callHash = hashParts(["call", job.task.hash, hashParts(call.argHashes), errorHash]);
-      this.services.backend.recordCall({
-        callNode: {
-          call_hash: callHash,
-          task_name: job.task.fullname,
-          task_hash: job.task.hash,
-          args_hash: hashParts(call.argHashes),
-          eval_hash: job.evalHash,
-          value_hash: errorHash,
-          timestamp: new Date().toISOString(),
-        },
-        edges: [],
-        subtreeTasks: [],
-        arguments: [],
-        argumentResults: [],
-      });
+      job.failedCallHash = callHash;
+      if (first?.jobId === job.id) first.callHash = callHash;
     } catch {
       // An error that cannot be recorded must not hide the original one.
     }
-    this.recordJob(job, callHash, new Date().toISOString());
-  }
-
-  private recordCall(
-    job: Job,
-    call: {
-      task: Task;
-      args: unknown[];
-      argHashes: string[];
-      upstream: string[][];
-      evalArgsHash: string;
-    },
-    value: unknown,
-    valueHash: string,
-    callHash: string,
-    children: CallResult[],
-    subtreeTasks: Set<string>,
-  ): void {
-    const { backend } = this.services;
-    const { task } = call;
-    backend.recordValue(valueHash, value, `the result of task "${task.fullname}"`);
-    const args = call.args.map((arg, i) => {
-      backend.recordValue(
-        call.argHashes[i]!,
-        arg,
-        `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`,
-      );
-      return {
-        arg_hash: hashParts(["arg", callHash, String(i), call.argHashes[i]!]),
-        call_hash: callHash,
-        value_hash: call.argHashes[i]!,
-        arg_position: i,
-        arg_key: task.paramNames[i] ?? null,
-      };
-    });
-    backend.recordCall({
-      callNode: {
-        call_hash: callHash,
-        task_name: task.fullname,
-        task_hash: task.hash,
-        args_hash: hashParts(call.argHashes),
-        eval_hash: job.evalHash,
-        value_hash: valueHash,
-        timestamp: new Date().toISOString(),
-      },
-      edges: children.map((child, i) => ({
-        parent_id: callHash,
-        child_id: child.callHash,
-        call_order: i,
-      })),
-      subtreeTasks: [...subtreeTasks].map((h) => ({ call_hash: callHash, task_hash: h })),
-      arguments: args,
-      argumentResults: args.flatMap((arg, i) =>
-        [...new Set(call.upstream[i])].map((result) => ({
-          arg_hash: arg.arg_hash,
-          result_call_hash: result,
-        })),
-      ),
-    });
+    this.recorder.job(job, job.failedCallHash ?? null, new Date().toISOString());
   }
 }
 
-/** Whether a value has an expression anywhere inside it (arrays, plain objects, Maps). */
-function containsExpression(value: unknown): boolean {
-  if (value === null || typeof value !== "object") return false;
-  if (value instanceof Expression) return true;
-  if (Array.isArray(value)) return value.some(containsExpression);
-  if (value instanceof Map)
-    return [...value].some(([k, v]) => containsExpression(k) || containsExpression(v));
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
-  for (const key in value)
-    if (containsExpression((value as Record<string, unknown>)[key])) return true;
-  return false;
-}
+const MISSING = Symbol("missing");
 
 function describeCall(task: Task, args: unknown[]): string {
   return new TaskExpression(task, args).describe();
 }
-
-/** The message of an error, or the text of a thrown non-error. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-export type { JobState };

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { Task } from "../api/task.ts";
 import type { JobState } from "./status.ts";
+import type { JobContext } from "../api/job-context.ts";
 
 /** What a finished call contributes to its parent's provenance. */
 export interface CallResult {
@@ -11,6 +12,8 @@ export interface CallResult {
   callHash: string;
   /** Hashes of every task in the call's subtree (for the shallow cache). */
   subtreeTasks: ReadonlySet<string>;
+  /** The call failed: `value` is its error (only a `catch_` keeps such a child). */
+  failed?: boolean;
 }
 
 /** One task call being evaluated. */
@@ -20,14 +23,38 @@ export class Job {
   state: JobState = "PENDING";
   /**
    * Calls made beneath this job (from its result's expressions), in the order they were
-   * found; `undefined` for one that failed.
+   * found; a failed one resolves to its failed call (or `undefined` when it was not recorded).
    */
   readonly children: Promise<CallResult | undefined>[] = [];
+  /** The children that have settled so far, by their position in `children`. */
+  readonly settled: (CallResult | undefined)[] = [];
+  /**
+   * Eval hashes of the calls this job's result reached: the same call reached again from
+   * this job is the same call site, not a second job.
+   */
+  readonly callSites = new Set<string>();
+  /** The call recorded for this job when it failed. */
+  failedCallHash: string | undefined;
 
   constructor(
     readonly task: Task,
     readonly evalHash: string,
     readonly parent: Job | undefined,
     readonly executionId: string,
+    /** The job's context (inherited from its parent, extended by its call). */
+    readonly context: JobContext,
+    /** Whether the job's provenance is recorded (not in a dry run, not under `prov: false`). */
+    readonly recorded: boolean,
   ) {}
+
+  /** What this job contributes to its parent when it failed. */
+  failedResult(error: unknown): CallResult | undefined {
+    if (this.failedCallHash === undefined) return undefined;
+    return {
+      value: error,
+      callHash: this.failedCallHash,
+      subtreeTasks: new Set([this.task.hash]),
+      failed: true,
+    };
+  }
 }

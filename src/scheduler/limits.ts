@@ -3,6 +3,7 @@
  * Waiters are served strictly first-come first-served, so a job asking for a lot is never
  * starved by a stream of small ones.
  */
+import { Fifo } from "../values/fifo.ts";
 
 /** A task asked for more of a limit than exists, or for an unknown one. */
 export class LimitError extends Error {
@@ -17,7 +18,8 @@ interface Waiter {
 /** The available amounts of every named limit, and the queue of jobs waiting for them. */
 export class LimitPool {
   private readonly available = new Map<string, number>();
-  private readonly queue: Waiter[] = [];
+  /** Waiters, oldest first (a fan-out of 100k jobs may wait on one limit). */
+  private readonly queue = new Fifo<Waiter>();
 
   constructor(private readonly totals: Readonly<Record<string, number>>) {
     for (const [name, amount] of Object.entries(totals)) this.available.set(name, amount);
@@ -90,7 +92,7 @@ export class LimitPool {
   }
 
   private serve(): void {
-    while (this.queue.length > 0 && this.fits(this.queue[0]!.amounts)) {
+    while (this.queue.length > 0 && this.fits(this.queue.peek()!.amounts)) {
       const waiter = this.queue.shift()!;
       this.take(waiter.amounts);
       waiter.grant();

@@ -14,9 +14,11 @@ import {
   type ExecutorContext,
 } from "../executors/executor.ts";
 import { executorSchema } from "../config/executor-options.ts";
-import type { Config } from "../config/config.ts";
+import { BUILTIN_EXECUTORS, type Config } from "../config/config.ts";
 import { parseExecutorOptions } from "../executors/options.ts";
-import { Execution, DryRunMiss } from "./execution.ts";
+import { Execution, type DryRunEntry } from "./execution.ts";
+import { DryRunMiss } from "./failure.ts";
+import { mergeContext, type JobContext } from "../api/job-context.ts";
 import { LimitPool } from "./limits.ts";
 import { JobStatusTable } from "./status.ts";
 
@@ -30,6 +32,7 @@ function optionsFromConfig(config: Config | undefined): SchedulerOptions {
     limits: config.limits,
     jobStatusInterval: config.scheduler.jobStatusInterval,
     ignoreWarnings: config.scheduler.ignoreWarnings,
+    context: config.scheduler.context,
     configDir: config.configDir,
   };
 }
@@ -71,6 +74,8 @@ export interface SchedulerOptions {
   ignoreWarnings?: Iterable<string>;
   /** The configuration directory, for resolving relative executor paths. */
   configDir?: string;
+  /** The context every run starts with (`[scheduler] context` or `context_file`). */
+  context?: Record<string, unknown>;
   /** Where the scheduler writes its messages; default standard error. */
   log?: (text: string) => void;
 }
@@ -87,13 +92,28 @@ export interface RunOptions {
   description?: string[];
   /** Options for the root call (`redun run -o key=value`). */
   options?: CallTaskOptions;
+  /**
+   * Context for this run, merged deeply over the scheduler's (`redun run --context`); tasks
+   * read it with `getContext`.
+   */
+  context?: Record<string, unknown>;
+  /** `false` records nothing (`redun run --no-prov`), so nothing is cached beyond CSE. */
+  prov?: boolean;
 }
 
-/** Thrown by a dry run: the jobs that would have to run. */
+/** Thrown by a dry run: the jobs that would have to run, and why each misses the cache. */
 export class DryRunResult extends Error {
   override name = "DryRunResult";
-  constructor(readonly wouldRun: string[]) {
-    super(`${wouldRun.length} job(s) would run:\n${wouldRun.map((j) => `  ${j}`).join("\n")}`);
+  /** The calls that would run, e.g. `acme.add(1, 2)`. */
+  readonly wouldRun: string[];
+  /** For each call, why it misses the cache: `new task`, `new args` or `new call`. */
+  readonly reasons: string[];
+  constructor(entries: readonly DryRunEntry[]) {
+    super(
+      `${entries.length} job(s) would run:\n${entries.map((e) => `  ${e.call}  (${e.reason})`).join("\n")}`,
+    );
+    this.wouldRun = entries.map((e) => e.call);
+    this.reasons = entries.map((e) => e.reason);
   }
 }
 
@@ -153,13 +173,16 @@ export class Scheduler {
     return factory(name, options, context);
   }
 
-  /** The executor with this name; `default` is a local thread pool unless configured. */
+  /**
+   * The executor with this name. Unless configured, `default` is a local thread pool and
+   * `process` a local process pool ({@link BUILTIN_EXECUTORS}).
+   */
   getExecutor(name: string): Executor {
     let executor = this.executors.get(name);
     if (!executor) {
       const config =
         this.options.executorConfigs?.[name] ??
-        (name === "default" ? { type: "local", options: {} } : undefined);
+        (Object.hasOwn(BUILTIN_EXECUTORS, name) ? BUILTIN_EXECUTORS[name] : undefined);
       if (config) {
         executor = this.createExecutor(name, config.type, config.options);
         this.executors.set(name, executor);
@@ -194,6 +217,8 @@ export class Scheduler {
         cache: options.cache ?? true,
         dryrun: options.dryrun ?? false,
         rootOptions: options.options ?? {},
+        context: mergeContext((this.options.context ?? {}) as JobContext, options.context),
+        prov: options.prov ?? true,
       },
       {
         backend,

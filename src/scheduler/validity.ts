@@ -9,6 +9,7 @@ import {
   TaskExpression,
   ValueExpression,
 } from "../expressions/expression.ts";
+import { Delayed } from "../expressions/helpers.ts";
 import { handlerForValue } from "../values/registry.ts";
 
 /**
@@ -32,6 +33,7 @@ function hasRegistered(value: unknown, seen = new Set<Expression>()): boolean {
   if (value === null || typeof value !== "object") return false;
   const has = (v: unknown) => hasRegistered(v, seen);
   if (Array.isArray(value)) return value.some(has);
+  if (value instanceof Delayed) return has(value.expr);
   if (value instanceof Expression) {
     // Expressions may share sub-expressions: each is walked once.
     if (seen.has(value)) return false;
@@ -55,6 +57,7 @@ export async function isValueValid(value: unknown): Promise<boolean> {
   const walk = (v: unknown): void => {
     if (v === null || typeof v !== "object") return;
     if (Array.isArray(v)) return v.forEach(walk);
+    if (v instanceof Delayed) return walk(v.expr);
     if (v instanceof Expression) {
       if (!seen.has(v)) {
         seen.add(v);
@@ -86,6 +89,11 @@ export async function prepareValue<T>(value: T): Promise<T> {
   const walk = async (v: unknown): Promise<unknown> => {
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return Promise.all(v.map(walk));
+    if (v instanceof Delayed) {
+      // A quoted expression (a catch_ job's, a root job's) is prepared in place.
+      await walk(v.expr);
+      return v;
+    }
     if (v instanceof Expression) {
       if (!seen.has(v)) {
         seen.add(v);

@@ -169,7 +169,7 @@ function copyInto(root: string, file: string, as = file): void {
 const TOOLS = ["bash", "cat", "echo", "ls", "mkdir", "rm", "env", "sleep", "touch", "wc", "id"];
 /** Compiles redun's sources once (oneshot, and all of `import "redun"`). */
 const WARM_SCRIPT =
-  "redun oneshot --input /none; node --import /opt/redun/src/loader/register.mjs " +
+  "redun oneshot --input /none; node --import /opt/redun/dist/loader/register.mjs " +
   "--input-type=module -e \"await import('redun')\"";
 /** Dev dependencies left out of the image's node_modules. */
 const DEV_ONLY = ["prettier", "@types"];
@@ -196,7 +196,7 @@ function imageInputs(withProject: boolean): { tag: string; node: string; tools: 
   if (withProject) {
     for (const f of ["package.json", "package-lock.json"])
       hash.update(fs.readFileSync(path.join(REPO, f)));
-    hashTree(hash, path.join(REPO, "src"));
+    hashTree(hash, path.join(REPO, "dist"));
     hashTree(hash, path.join(REPO, "bin"));
   }
   const digest = hash.digest("hex").slice(0, 16);
@@ -233,7 +233,7 @@ function buildRootfsTarball(
     if (withProject) {
       const opt = path.join(root, "opt", "redun");
       fs.mkdirSync(opt, { recursive: true });
-      for (const f of ["package.json", "bin", "src"]) {
+      for (const f of ["package.json", "bin", "dist"]) {
         fs.cpSync(path.join(REPO, f), path.join(opt, f), { recursive: true });
       }
       fs.cpSync(path.join(REPO, "node_modules"), path.join(opt, "node_modules"), {

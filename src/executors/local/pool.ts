@@ -10,6 +10,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { Fifo } from "../../values/fifo.ts";
 import type { RunMessage, WorkerReply } from "./protocol.ts";
 
 const BOOTSTRAP = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
@@ -49,7 +50,7 @@ interface Pending {
 /** Thread or process pool. */
 export class WorkerPool {
   private readonly workers = new Set<PoolWorker>();
-  private readonly queue: Pending[] = [];
+  private readonly queue = new Fifo<Pending>();
   private starting = 0;
   private nextId = 1;
   private stopped = false;
@@ -175,7 +176,7 @@ export class WorkerPool {
       for (const job of worker.jobs.splice(0)) job.reject(error);
       if (!worker.ready && !this.stopped) {
         // A worker that cannot even start would fail every job: fail the waiting ones.
-        for (const job of this.queue.splice(0)) job.reject(error);
+        for (const job of this.queue.drain()) job.reject(error);
       }
       if (!this.stopped) this.dispatch();
     };
@@ -189,7 +190,7 @@ export class WorkerPool {
     this.stopped = true;
     clearTimeout(this.growthTimer);
     const error = new Error("the executor was stopped");
-    for (const job of this.queue.splice(0)) job.reject(error);
+    for (const job of this.queue.drain()) job.reject(error);
     const workers = [...this.workers];
     this.workers.clear();
     for (const w of workers) for (const job of w.jobs.splice(0)) job.reject(error);

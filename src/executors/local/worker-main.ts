@@ -47,13 +47,18 @@ function encodeError(error: unknown): Wire {
   }
 }
 
-// One job at a time, in the order sent: the pool may queue a second job here to hide the
-// message round trip, but a worker is still one worker.
-let queue: Promise<void> = Promise.resolve();
-const onMessage = (message: RunMessage) => {
-  if (message?.type === "run") queue = queue.then(() => handle(message));
-};
-if (parentPort) parentPort.on("message", onMessage);
-else process.on("message", onMessage);
-
-send({ type: "ready" });
+/**
+ * Starts serving jobs and tells the pool the worker is ready. Called by the bootstrap
+ * (worker-bootstrap.mjs) once workflow modules can be imported.
+ */
+export function startWorker(): void {
+  // One job at a time, in the order sent: the pool may queue a second job here to hide the
+  // message round trip, but a worker is still one worker.
+  let queue: Promise<void> = Promise.resolve();
+  const onMessage = (message: RunMessage) => {
+    if (message?.type === "run") queue = queue.then(() => handle(message));
+  };
+  if (parentPort) parentPort.on("message", onMessage);
+  else process.on("message", onMessage);
+  send({ type: "ready" });
+}

@@ -1,0 +1,130 @@
+/**
+ * The start-up bench: how long the `redun` command takes before and around real work, side
+ * by side with bare Node and with `node --import tsx` on a one-line .ts file (the yardstick:
+ * a cached one-task `redun run` should stay within 1.5× of it). Runs on this Node and on
+ * every other Node line that CI has installed (scripts/test-other-nodes.sh caches them in
+ * /var/cache/redun-ci with dependencies built for them). Uses the compiled package (dist/).
+ *
+ *   node --import tsx bench/startup.ts [RUNS]     # default 7 runs each; medians reported
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const CACHE = process.env.REDUN_CI_CACHE ?? "/var/cache/redun-ci";
+const RUNS = Number(process.argv[2] ?? 7);
+
+/** A Node binary and the node_modules built for it. */
+interface Runtime {
+  node: string;
+  version: string;
+  modules: string;
+}
+
+function runtimes(): Runtime[] {
+  const found: Runtime[] = [
+    { node: process.execPath, version: process.version, modules: path.join(REPO, "node_modules") },
+  ];
+  const lockHash = createHash("sha256")
+    .update(fs.readFileSync(path.join(REPO, "package-lock.json")))
+    .digest("hex")
+    .slice(0, 16);
+  for (const entry of fs.existsSync(CACHE) ? fs.readdirSync(CACHE).sort() : []) {
+    const node = path.join(CACHE, entry, "node_modules", "node", "bin", "node");
+    if (!entry.startsWith("node-") || !fs.existsSync(node)) continue;
+    const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
+    const modules = path.join(CACHE, `modules-${version}-${lockHash}`, "node_modules");
+    if (fs.existsSync(modules)) found.push({ node, version, modules });
+    else console.error(`${version}: skipped, no dependencies built for it (run .ci/run)`);
+  }
+  return found;
+}
+
+/** A scratch project: the package (bin, dist) over `modules`, and a one-task workflow. */
+function project(runtime: Runtime): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redun-startup-"));
+  const pkg = path.join(dir, "redun");
+  fs.mkdirSync(pkg);
+  for (const f of ["package.json", "bin", "dist"]) {
+    fs.cpSync(path.join(REPO, f), path.join(pkg, f), { recursive: true });
+  }
+  fs.symlinkSync(runtime.modules, path.join(pkg, "node_modules"));
+  fs.mkdirSync(path.join(dir, "node_modules"));
+  fs.symlinkSync(pkg, path.join(dir, "node_modules", "redun"));
+  fs.symlinkSync(path.join(runtime.modules, "tsx"), path.join(dir, "node_modules", "tsx"));
+  fs.writeFileSync(path.join(dir, "package.json"), '{ "type": "module" }\n');
+  fs.writeFileSync(path.join(dir, "one.ts"), "const one: number = 1;\nconsole.log(one);\n");
+  fs.writeFileSync(
+    path.join(dir, "workflow.ts"),
+    'import { namespace } from "redun";\nconst { task } = namespace("bench");\n' +
+      "export const inc = task(function inc(x: number): number {\n  return x + 1;\n});\n",
+  );
+  fs.mkdirSync(path.join(dir, ".redun"));
+  fs.writeFileSync(
+    path.join(dir, ".redun", "redun.ini"),
+    "[backend]\ndb_uri = sqlite:///redun.db\n",
+  );
+  return dir;
+}
+
+/** Median wall seconds and peak RSS (MB, of the main process) of a command. */
+function measure(node: string, args: string[], cwd: string): { seconds: number; rssMB: number } {
+  const probe = path.join(cwd, "rss-probe.mjs");
+  fs.writeFileSync(
+    probe,
+    'import fs from "node:fs";\nprocess.on("exit", () => fs.writeFileSync(process.env.RSS_OUT, ' +
+      "String(process.resourceUsage().maxRSS)));\n",
+  );
+  const env = { ...process.env, REDUN_CONFIG: "" };
+  const times: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const start = performance.now();
+    const result = spawnSync(node, args, { cwd, env, stdio: "ignore" });
+    if (result.status !== 0) throw new Error(`${args.join(" ")} exited with ${result.status}`);
+    if (i > 0) times.push((performance.now() - start) / 1000); // the first run warms caches
+  }
+  const rssFile = path.join(cwd, "rss.txt");
+  spawnSync(node, ["--import", probe, ...args], {
+    cwd,
+    env: { ...env, RSS_OUT: rssFile },
+    stdio: "ignore",
+  });
+  times.sort((a, b) => a - b);
+  return {
+    seconds: times[Math.floor(times.length / 2)]!,
+    rssMB: Math.round(Number(fs.readFileSync(rssFile, "utf8")) / 1024),
+  };
+}
+
+const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+console.log(`start-up, median of ${RUNS} runs; load average ${load}; ${os.cpus().length} CPUs`);
+for (const runtime of runtimes()) {
+  const dir = project(runtime);
+  try {
+    const bin = path.join(dir, "node_modules", "redun", "bin", "redun.mjs");
+    spawnSync(runtime.node, [bin, "run", "workflow.ts", "inc", "--x", "1"], { cwd: dir });
+    const rows: [string, { seconds: number; rssMB: number }][] = [
+      ["node -e 0", measure(runtime.node, ["-e", "0"], dir)],
+      ["node --import tsx one.ts", measure(runtime.node, ["--import", "tsx", "one.ts"], dir)],
+      ["redun --help", measure(runtime.node, [bin, "--help"], dir)],
+      [
+        "redun run (cached, one task)",
+        measure(runtime.node, [bin, "run", "workflow.ts", "inc", "--x", "1"], dir),
+      ],
+    ];
+    const yardstick = rows[1]![1].seconds;
+    console.log(`\nNode ${runtime.version}`);
+    for (const [label, m] of rows) {
+      const ratio = (m.seconds / yardstick).toFixed(2);
+      console.log(
+        `  ${label.padEnd(30)} ${m.seconds.toFixed(3)} s  ${String(m.rssMB).padStart(4)} MB  ${ratio}× tsx`,
+      );
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The SQLite write path: prepared statements kept for the life of the connection, one
+ * synchronous transaction per flush. Each statement's SQL is compiled once from the same
+ * Kysely query as the generic path (`insertQuery` in `./writes.ts`), for one row, so both
+ * paths share their conflict rules; rows go in the same order (deduplicated, sorted by
+ * key), so both leave the same rows, rowids included.
+ */
+import type { Database as SQLiteConnection, Statement } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import { withRetry, type RetryPolicy } from "./retry.ts";
+import type { Database } from "./schema.ts";
+import {
+  TABLE_COLUMNS,
+  batchTables,
+  insertQuery,
+  type RowBatch,
+  type WriteMode,
+  type WriteTable,
+} from "./writes.ts";
+
+/** Pages the write connection keeps in memory (KiB, as `PRAGMA cache_size` takes it negated). */
+const CACHE_KIB = 64 * 1024;
+
+interface Insert {
+  statement: Statement;
+  columns: readonly string[];
+}
+
+/** Writes row batches to one SQLite connection with statements prepared once. */
+export class SqliteWriter {
+  private readonly inserts = new Map<string, Insert>();
+
+  /**
+   * @param sqlite the connection under `db` (writes must go through the same connection:
+   *   two connections of one process would lock each other out).
+   * @param db the Kysely instance, used once per statement to compile its SQL.
+   */
+  constructor(
+    private readonly sqlite: SQLiteConnection,
+    private readonly db: Kysely<Database>,
+  ) {
+    // The default 2 MB cache holds a fraction of the indexes a large run writes to: each
+    // insert into a random-keyed index would read its page back from the OS.
+    sqlite.pragma(`cache_size = -${CACHE_KIB}`);
+  }
+
+  private insert(table: WriteTable, mode: WriteMode): Insert {
+    // Only evaluation rows resolve conflicts differently in the two modes.
+    const key = table === "evaluation" ? `${table}/${mode}` : table;
+    let insert = this.inserts.get(key);
+    if (!insert) {
+      const columns = TABLE_COLUMNS[table];
+      const row = Object.fromEntries(columns.map((c) => [c, null]));
+      const compiled = insertQuery(this.db, table, [row], mode).compile();
+      if (compiled.parameters.length !== columns.length) {
+        throw new Error(
+          `internal error: the insert into ${table} has ${compiled.parameters.length} parameters, ` +
+            `expected ${columns.length}`,
+        );
+      }
+      insert = { statement: this.sqlite.prepare(compiled.sql), columns };
+      this.inserts.set(key, insert);
+    }
+    return insert;
+  }
+
+  /**
+   * Writes a batch in one transaction (synchronously: better-sqlite3 blocks until done).
+   * @returns how many rows were inserted or updated.
+   */
+  writeNow(batch: RowBatch, mode: WriteMode): number {
+    const tables = batchTables(batch);
+    if (tables.length === 0) return 0;
+    const inserts = tables.map(([table, rows]) => [this.insert(table, mode), rows] as const);
+    const write = this.sqlite.transaction(() => {
+      let changed = 0;
+      const params: unknown[] = [];
+      for (const [{ statement, columns }, rows] of inserts) {
+        params.length = columns.length;
+        for (const row of rows) {
+          for (let i = 0; i < columns.length; i++) params[i] = row[columns[i]!] ?? null;
+          changed += statement.run(params).changes;
+        }
+      }
+      return changed;
+    });
+    // IMMEDIATE takes the write lock first (waiting up to the busy timeout), so another
+    // process's commit cannot invalidate this transaction's snapshot halfway.
+    return write.immediate();
+  }
+
+  /** Writes a batch in one transaction, retried as a whole on transient errors. */
+  write(batch: RowBatch, mode: WriteMode, retry: Partial<RetryPolicy> = {}): Promise<number> {
+    return withRetry(async () => this.writeNow(batch, mode), retry);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Running one job on its executor: holding its limits while it runs, and retrying a failed
+ * attempt as the task's `retries` allows.
+ */
+import type { TaskOptions } from "../api/options.ts";
+import type { Task } from "../api/task.ts";
+import type { Executor } from "../executors/executor.ts";
+import { CancelledError, errorMessage } from "./failure.ts";
+import type { Job } from "./job.ts";
+import type { LimitPool } from "./limits.ts";
+import type { JobStatusTable } from "./status.ts";
+
+/** What running a job needs from the scheduler. */
+export interface SubmitServices {
+  limits: LimitPool;
+  status: JobStatusTable;
+  getExecutor(name: string): Executor;
+  log(line: string): void;
+}
+
+/**
+ * Runs a job's task on its executor, holding its limits, with retries.
+ *
+ * @param aborted - whether the execution has failed (a job not yet started is then cancelled).
+ */
+export async function submitJob(
+  services: SubmitServices,
+  job: Job,
+  task: Task,
+  args: unknown[],
+  options: TaskOptions,
+  aborted: () => boolean,
+): Promise<unknown> {
+  const { limits, status, getExecutor } = services;
+  const amounts = limits.normalize(options.limits, task.fullname);
+  const executor = getExecutor(options.executor ?? "default");
+  const release = await limits.acquire(amounts);
+  try {
+    if (aborted())
+      throw new CancelledError(`job for ${task.fullname} cancelled: the execution failed`);
+    status.move(task.fullname, job.state, "RUNNING");
+    job.state = "RUNNING";
+    const retries = options.retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await executor.submit({
+          jobId: job.id,
+          executionId: job.executionId,
+          evalHash: job.evalHash,
+          task,
+          args,
+          options: options as Readonly<Record<string, unknown>>,
+        });
+      } catch (error) {
+        if (attempt >= retries || aborted()) throw error;
+        services.log(
+          `[redun] Retrying ${task.fullname} (attempt ${attempt + 2} of ${retries + 1}): ${errorMessage(error)}\n`,
+        );
+      }
+    }
+  } finally {
+    release();
+  }
+}
