@@ -97,7 +97,12 @@ export {
   MIGRATIONS,
   type Migration,
 } from "./backend/migrations/index.ts";
-export { withRetry, isTransientError, type RetryPolicy } from "./backend/retry.ts";
+export {
+  withRetry,
+  isTransientError,
+  DatabaseUnavailableError,
+  type RetryPolicy,
+} from "./backend/retry.ts";
 export { openValueStore, LocalValueStore, type ValueStore } from "./backend/value-store.ts";
 export {
   listExecutions,

@@ -224,6 +224,8 @@ describe("[backend]", () => {
       maxValueSize: 1_000_000_000,
       valueStorePath: undefined,
       valueStoreMinSize: undefined,
+      dbRetries: 1000,
+      dbRetryMaxWait: 300,
     });
     // The same without a [backend] section at all.
     assert.deepEqual(configOf("").backend.maxValueSize, 1_000_000_000);

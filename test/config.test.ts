@@ -178,6 +178,8 @@ describe("the default redun.ini", () => {
       maxValueSize: 1_000_000_000,
       valueStorePath: undefined,
       valueStoreMinSize: undefined,
+      dbRetries: 1000,
+      dbRetryMaxWait: 300,
     });
     assert.deepEqual(c.scheduler, {
       ignoreWarnings: new Set(),

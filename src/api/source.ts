@@ -71,33 +71,12 @@ export function hasComplexDefault(fn: Function): boolean {
 
 /** The index of a parameter's default `=` (not `==`, `=>`, or inside brackets or strings). */
 function topLevelEquals(param: string): number {
-  let depth = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < param.length; i++) {
-    const c = param[i]!;
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === '"' || c === "'" || c === "`") quote = c;
-    else if (c === "(" || c === "[" || c === "{") depth++;
-    else if (c === ")" || c === "]" || c === "}") depth--;
-    else if (c === "=" && depth === 0) {
-      const next = param[i + 1];
-      const prev = param[i - 1];
-      if (
-        next !== "=" &&
-        next !== ">" &&
-        prev !== "=" &&
-        prev !== "!" &&
-        prev !== "<" &&
-        prev !== ">"
-      )
-        return i;
-    }
-  }
-  return -1;
+  return scanTopLevel(param, 0, (c, i, depth) => {
+    if (c !== "=" || depth !== 0) return false;
+    const next = param[i + 1];
+    const prev = param[i - 1];
+    return next !== "=" && next !== ">" && !["=", "!", "<", ">"].includes(prev ?? "");
+  });
 }
 
 /**
@@ -123,46 +102,51 @@ function parameterListText(src: string): string | undefined {
   if (arrowSingle) return arrowSingle[1];
   const open = src.indexOf("(");
   if (open < 0) return undefined;
-  let depth = 0;
-  let quote: string | undefined;
-  for (let i = open; i < src.length; i++) {
-    const c = src[i]!;
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = undefined;
-      continue;
-    }
-    if (c === '"' || c === "'" || c === "`") quote = c;
-    else if (c === "(" || c === "[" || c === "{") depth++;
-    else if (c === ")" || c === "]" || c === "}") {
-      depth--;
-      if (depth === 0) return src.slice(open + 1, i);
-    }
-  }
-  return undefined;
+  const close = scanTopLevel(src, open, (c, _i, depth) => depth === 1 && ")]}".includes(c));
+  return close < 0 ? undefined : src.slice(open + 1, close);
 }
 
 /** Splits on commas that are not nested in brackets or strings. */
 function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
+  let start = 0;
+  scanTopLevel(text, 0, (c, i, depth) => {
+    if (c === "," && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+    return false;
+  });
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/**
+ * Walks `text` from `start`, skipping string literals, and calls `visit` with every other
+ * character and the bracket depth before it, until `visit` returns true.
+ * @returns the index where `visit` returned true, or -1.
+ */
+function scanTopLevel(
+  text: string,
+  start: number,
+  visit: (c: string, i: number, depth: number) => boolean,
+): number {
   let depth = 0;
   let quote: string | undefined;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = start; i < text.length; i++) {
     const c = text[i]!;
     if (quote) {
       if (c === "\\") i++;
       else if (c === quote) quote = undefined;
       continue;
     }
-    if (c === '"' || c === "'" || c === "`") quote = c;
-    else if (c === "(" || c === "[" || c === "{") depth++;
-    else if (c === ")" || c === "]" || c === "}") depth--;
-    else if (c === "," && depth === 0) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
+    if (c === '"' || c === "'" || c === "`") {
+      quote = c;
+      continue;
     }
+    if (visit(c, i, depth)) return i;
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
   }
-  parts.push(text.slice(start));
-  return parts;
+  return -1;
 }

@@ -7,6 +7,13 @@
  * connection (`./sqlite-writes.ts`); PostgreSQL writes are multi-row inserts. Large values
  * go to the value store when one is configured; reads and writes are retried through
  * transient database errors.
+ *
+ * While the database is unreachable, a flush that fails puts its rows back in the queue
+ * and the next one tries again, with growing pauses, for as long as the retry policy
+ * allows (`[backend] db_retries`, `db_retry_max_wait`); rows are never dropped. Past
+ * {@link MAX_QUEUED_ROWS} waiting rows, new jobs wait for room ({@link Backend.waitForRoom}),
+ * so memory stays bounded. When retrying runs out, the backend fails for good: every
+ * later flush, and every job waiting for room, gets a {@link DatabaseUnavailableError}.
  */
 import type { Database as SQLiteConnection } from "better-sqlite3";
 import type { Kysely } from "kysely";
@@ -16,14 +23,33 @@ import {
   type ConnectionOptions,
   type DatabaseHandle,
 } from "./database.ts";
+import { Admission } from "./admission.ts";
 import { BatchLoader } from "./batch-loader.ts";
 import { ensureSchema } from "./migrate.ts";
-import { withRetry, type RetryPolicy } from "./retry.ts";
+import {
+  DEFAULT_RETRY,
+  DatabaseUnavailableError,
+  causeText,
+  formatDuration,
+  writeFailure,
+  isTransientError,
+  retriesExhausted,
+  retryDelay,
+  withRetry,
+  type RetryPolicy,
+} from "./retry.ts";
 import type { Database, JobTable } from "./schema.ts";
 import { openValueStore, type ValueStore } from "./value-store.ts";
 import { SqliteLookups } from "./sqlite-reads.ts";
 import { SqliteWriter } from "./sqlite-writes.ts";
-import { emptyBatch, batchIsEmpty, writeBatch, type RowBatch, type WriteMode } from "./writes.ts";
+import {
+  appendBatch,
+  emptyBatch,
+  batchIsEmpty,
+  writeBatch,
+  type RowBatch,
+  type WriteMode,
+} from "./writes.ts";
 import { deserializeValue, serializeValue } from "../values/serialize.ts";
 import { handlerForValue } from "../values/registry.ts";
 
@@ -67,6 +93,8 @@ export interface BackendOptions {
   connection?: ConnectionOptions;
   /** How transient database errors are retried. */
   retry?: Partial<RetryPolicy>;
+  /** Rows that may wait to be written before new jobs wait (default {@link MAX_QUEUED_ROWS}). */
+  maxQueuedRows?: number;
 }
 
 /** A cached single reduction. */
@@ -101,6 +129,18 @@ const FLUSH_COST_FACTOR = 3;
 /** ...but never longer than this. */
 const MAX_FLUSH_DELAY_MS = 250;
 
+/**
+ * Rows that may wait in memory to be written before new jobs wait for room (backpressure):
+ * only reached while the database is unreachable or far slower than the jobs. Most rows are
+ * well under a kilobyte, so this bounds the queue to some hundreds of MB at most.
+ */
+export const MAX_QUEUED_ROWS = 200_000;
+
+/** Tries of one write before its rows go back to the queue (deadlocks, busy SQLite). */
+const WRITE_ATTEMPTS = 3;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** The provenance database as the scheduler uses it. */
 export class Backend {
   private queue = emptyBatch();
@@ -108,13 +148,23 @@ export class Backend {
   /** Large values waiting to be written to the value store (before their rows). */
   private storeWrites = new Map<string, Buffer>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /** The chain of writes (they run one after another); it never rejects. */
   private flushing: Promise<void> = Promise.resolve();
-  private flushError: unknown;
+  /** Rows taken out of the queue by the write in progress. */
+  private inFlight = 0;
+  /** When the current run of failed writes began (undefined: the last write went through). */
+  private outageSince: number | undefined;
+  /** Failed writes since `outageSince`. */
+  private failures = 0;
+  private lastError: unknown;
+  /** Set when retrying has run out (or a write failed for good): the backend is failed. */
+  private failed: { afterMs: number; transient: boolean } | undefined;
+  private readonly admission: Admission;
   private readonly writtenValues = new Set<string>();
   private readonly writtenTasks = new Set<string>();
   readonly maxValueSize: number;
   readonly valueStoreMinSize: number;
-  private readonly retry: Partial<RetryPolicy>;
+  private readonly retry: RetryPolicy;
   /** SQLite: the prepared-statement write path (undefined for other dialects). */
   private readonly sqliteWriter: SqliteWriter | undefined;
   private readonly sqliteLookups: SqliteLookups | undefined;
@@ -129,7 +179,11 @@ export class Backend {
   ) {
     this.maxValueSize = options.maxValueSize ?? 1_000_000_000;
     this.valueStoreMinSize = options.valueStoreMinSize ?? DEFAULT_VALUE_STORE_MIN_SIZE;
-    this.retry = options.retry ?? {};
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.admission = new Admission(
+      () => this.queuedRows(),
+      options.maxQueuedRows ?? MAX_QUEUED_ROWS,
+    );
     const sqlite = handle.sqlite as SQLiteConnection | undefined;
     this.sqliteWriter = sqlite ? new SqliteWriter(sqlite, handle.db) : undefined;
     this.sqliteLookups = sqlite ? new SqliteLookups(sqlite) : undefined;
@@ -158,9 +212,24 @@ export class Backend {
     return this.handle.db;
   }
 
-  /** Runs a read, retrying it through transient errors (a dropped connection, …). */
-  read<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-    return withRetry(() => fn(this.db), this.retry);
+  /**
+   * Runs a read, retrying it through transient errors (a dropped connection, …).
+   * @throws DatabaseUnavailableError when the database stays unreachable past the policy.
+   */
+  async read<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await withRetry(() => fn(this.db), this.retry);
+    } catch (error) {
+      if (!isTransientError(error)) throw error;
+      throw new DatabaseUnavailableError(
+        this.handle.location,
+        0,
+        `cannot read from the database ${this.handle.location} after ` +
+          `${formatDuration(performance.now() - started)} of retrying (${causeText(error)})`,
+        { cause: error },
+      );
+    }
   }
 
   // ---- reads -------------------------------------------------------------------------
@@ -378,43 +447,128 @@ export class Backend {
   }
 
   private scheduleFlush(): void {
-    if (this.flushTimer) return;
-    const delay = Math.min(
-      MAX_FLUSH_DELAY_MS,
-      Math.max(FLUSH_DELAY_MS, FLUSH_COST_FACTOR * this.lastWriteMs),
-    );
+    if (this.flushTimer || this.failed) return;
+    const delay =
+      this.outageSince !== undefined
+        ? retryDelay(this.retry, this.failures)
+        : Math.min(
+            MAX_FLUSH_DELAY_MS,
+            Math.max(FLUSH_DELAY_MS, FLUSH_COST_FACTOR * this.lastWriteMs),
+          );
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
-      void this.flush().catch(() => {});
+      // Never rejects: a failed write keeps its rows and is retried, or fails the backend.
+      void this.writeQueued();
     }, delay);
-    this.flushTimer.unref?.();
+    // While rows are being retried, the timer keeps the process alive: it is what writes them.
+    if (this.outageSince === undefined) this.flushTimer.unref?.();
   }
 
-  /** Writes everything queued so far; resolves when it is committed. */
-  flush(): Promise<void> {
+  /** Rows waiting to be written (queued, or in the write in progress). */
+  queuedRows(): number {
+    let rows = this.inFlight + this.jobs.size;
+    for (const table of Object.values(this.queue)) rows += (table as unknown[]).length;
+    return rows;
+  }
+
+  /**
+   * Admits a job that is about to run: at once, unless more than `maxQueuedRows` rows wait
+   * to be written, counting what the jobs already admitted will record (the database is
+   * down or slow); then when they have drained below it.
+   * @returns a function to call when the job has finished (and recorded its rows).
+   * @throws DatabaseUnavailableError once the backend has given up writing.
+   */
+  waitForRoom(): Promise<() => void> {
+    if (this.failed) return Promise.reject(this.unavailable());
+    return this.admission.enter();
+  }
+
+  /**
+   * Writes everything queued so far; resolves when it is committed. Through transient
+   * errors it keeps trying, as the retry policy allows.
+   * @throws DatabaseUnavailableError when retrying ran out (now or earlier): the rows are not
+   *   written.
+   */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.failed) throw this.unavailable();
+      await this.writeQueued();
+      if (this.failed) throw this.unavailable();
+      // Writes run in order and each takes every row queued when it starts (rows of a
+      // failed write included), so a write that went through covers every earlier row.
+      if (this.outageSince === undefined) return;
+      await sleep(retryDelay(this.retry, this.failures));
+    }
+  }
+
+  /** Queues a write of the rows queued when it starts; resolves when it has been tried. */
+  private writeQueued(): Promise<void> {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    const queue = this.queue;
-    queue.job = [...this.jobs.values()];
+    // Flushes run one after another so that rows are committed in the order they were made.
+    this.flushing = this.flushing.then(() => this.writeQueuedNow());
+    return this.flushing;
+  }
+
+  private async writeQueuedNow(): Promise<void> {
+    if (this.failed) return;
+    const batch = this.queue;
+    batch.job = [...this.jobs.values()];
     const storeWrites = this.storeWrites;
+    if (batchIsEmpty(batch) && storeWrites.size === 0) return;
     this.queue = emptyBatch();
     this.jobs.clear();
     this.storeWrites = new Map();
-    // Flushes run one after another so that rows are committed in the order they were made.
-    this.flushing = this.flushing
-      .then(() => this.write(queue, storeWrites))
-      .catch((error) => {
-        this.flushError ??= error;
-      });
-    return this.flushing.then(() => {
-      if (this.flushError) {
-        const error = this.flushError;
-        this.flushError = undefined;
-        throw error;
+    this.inFlight = 0;
+    for (const table of Object.values(batch)) this.inFlight += (table as unknown[]).length;
+    try {
+      await this.write(batch, storeWrites);
+      this.inFlight = 0;
+      this.outageSince = undefined;
+      this.failures = 0;
+      this.admission.wake();
+    } catch (error) {
+      this.inFlight = 0;
+      this.requeue(batch, storeWrites);
+      this.lastError = error;
+      this.outageSince ??= performance.now();
+      this.failures++;
+      const transient = isTransientError(error);
+      if (!transient || retriesExhausted(this.retry, this.failures, this.outageSince)) {
+        this.failed = { afterMs: performance.now() - this.outageSince, transient };
+        this.admission.rejectAll(() => this.unavailable());
+      } else {
+        this.scheduleFlush();
       }
-    });
+    }
+  }
+
+  /** Puts the rows of a failed write back in front of the rows queued since. */
+  private requeue(batch: RowBatch, storeWrites: Map<string, Buffer>): void {
+    appendBatch(batch, this.queue);
+    // Job rows: the newest state of each job wins.
+    const jobs = new Map<string, JobTable>();
+    for (const row of batch.job) jobs.set(row.id, row);
+    for (const [id, row] of this.jobs) jobs.set(id, row);
+    batch.job = [];
+    this.queue = batch;
+    this.jobs = jobs;
+    for (const [hash, bytes] of storeWrites)
+      if (!this.storeWrites.has(hash)) this.storeWrites.set(hash, bytes);
+  }
+
+  /** The error of a failed backend, counting the rows still unwritten. */
+  private unavailable(): DatabaseUnavailableError {
+    const { afterMs, transient } = this.failed!;
+    const location = this.handle.location;
+    return writeFailure(
+      location,
+      this.queuedRows(),
+      transient ? afterMs : undefined,
+      this.lastError,
+    );
   }
 
   /** Writes rows: value-store files first, so that no row ever points at a missing file. */
@@ -427,11 +581,18 @@ export class Backend {
     }
   }
 
-  /** Writes rows in one transaction, through prepared statements on SQLite. */
+  /**
+   * Writes rows in one transaction, through prepared statements on SQLite. A queued write
+   * (`record`) is tried a few times here; past that, its rows go back to the queue.
+   */
   private writeRows(batch: RowBatch, mode: WriteMode): Promise<number> {
+    const retry =
+      mode === "record"
+        ? { ...this.retry, attempts: Math.min(this.retry.attempts, WRITE_ATTEMPTS) }
+        : this.retry;
     return this.sqliteWriter
-      ? this.sqliteWriter.write(batch, mode, this.retry)
-      : writeBatch(this.db, batch, mode, this.retry);
+      ? this.sqliteWriter.write(batch, mode, retry)
+      : writeBatch(this.db, batch, mode, retry);
   }
 
   private async putStored(storeWrites: Map<string, Buffer>): Promise<void> {

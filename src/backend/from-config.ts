@@ -2,7 +2,7 @@
  * From the `[backend]` section of `redun.ini` to backend options, in one place, so that
  * the scheduler and the `redun db`, `log`, `export`, … commands open the database the same
  * way (credentials from the configured environment variables or AWS secret, value store,
- * size limits, automigrate).
+ * size limits, automigrate, how long to retry an unreachable database).
  */
 import type { BackendConfig } from "../config/config.ts";
 import type { BackendOptions } from "./backend.ts";
@@ -16,6 +16,7 @@ export function backendOptionsFromConfig(config: BackendConfig): BackendOptions 
     maxValueSize: config.maxValueSize,
     valueStorePath: config.valueStorePath,
     valueStoreMinSize: config.valueStoreMinSize,
+    retry: { attempts: config.dbRetries, maxWaitMs: config.dbRetryMaxWait * 1000 },
     connection: {
       usernameEnv: config.dbUsernameEnv,
       passwordEnv: config.dbPasswordEnv,

@@ -7,15 +7,48 @@
 
 /** How often and how patiently to retry. */
 export interface RetryPolicy {
-  /** Tries in all, the first included (default 10). */
+  /** Tries in all, the first included (default 1000: in practice `maxWaitMs` decides). */
   attempts: number;
   /** Wait before the first retry, doubled each time (default 50 ms). */
   baseDelayMs: number;
   /** Longest wait between two tries (default 2000 ms). */
   maxDelayMs: number;
+  /**
+   * How long to keep retrying, from the first failure (default 300,000 ms: a database
+   * restart or fail-over takes seconds to a minute or two, and a run must outlive it).
+   */
+  maxWaitMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 50, maxDelayMs: 2000 };
+/** `[backend] db_retries` and `db_retry_max_wait` (seconds) by default. */
+export const DEFAULT_DB_RETRIES = 1000;
+export const DEFAULT_DB_RETRY_MAX_WAIT_S = 300;
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: DEFAULT_DB_RETRIES,
+  baseDelayMs: 50,
+  maxDelayMs: 2000,
+  maxWaitMs: DEFAULT_DB_RETRY_MAX_WAIT_S * 1000,
+};
+
+/** The pause before retry number `failures` (1 for the first retry), with jitter. */
+export function retryDelay(policy: RetryPolicy, failures: number): number {
+  const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(failures - 1, 30));
+  // Jitter, so that two schedulers that collided do not collide again.
+  return delay / 2 + Math.random() * (delay / 2);
+}
+
+/** Whether a policy's tries or time have run out after `failures` failures since `since`. */
+export function retriesExhausted(policy: RetryPolicy, failures: number, since: number): boolean {
+  return failures >= policy.attempts || performance.now() - since >= policy.maxWaitMs;
+}
+
+/** A duration for messages: "850 ms", "12 s", "5 min". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
 
 /** PostgreSQL SQLSTATE codes worth another try. */
 const PG_TRANSIENT = new Set([
@@ -67,22 +100,66 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `fn`, and runs it again after a growing pause while it fails with a transient
- * error, up to `policy.attempts` tries. Other errors, and the last one, are thrown.
+ * error, up to `policy.attempts` tries and `policy.maxWaitMs` from the first failure.
+ * Other errors, and the last one, are thrown.
  */
 export async function withRetry<T>(
   fn: (attempt: number) => Promise<T>,
   options: Partial<RetryPolicy> & { onRetry?: (error: unknown, attempt: number) => void } = {},
 ): Promise<T> {
   const policy = { ...DEFAULT_RETRY, ...options };
+  let since: number | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (error) {
-      if (attempt >= policy.attempts || !isTransientError(error)) throw error;
+      since ??= performance.now();
+      if (!isTransientError(error) || retriesExhausted(policy, attempt, since)) throw error;
       options.onRetry?.(error, attempt);
-      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-      // Jitter, so that two schedulers that collided do not collide again.
-      await sleep(delay / 2 + Math.random() * (delay / 2));
+      await sleep(retryDelay(policy, attempt));
     }
   }
+}
+
+/**
+ * The database stayed unreachable (or kept failing) for longer than the configured
+ * retrying: the run cannot record what it did, so it stops. Never a task's failure.
+ */
+export class DatabaseUnavailableError extends Error {
+  override name = "DatabaseUnavailableError";
+  constructor(
+    /** The database, as `handle.location` names it (never with credentials). */
+    readonly location: string,
+    /** Records that were not written (0 for a failed read). */
+    readonly unwritten: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The last error's message, short, for a {@link DatabaseUnavailableError}. */
+export function causeText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n", 1)[0]!.trim() || String((error as { code?: unknown })?.code ?? "");
+}
+
+/**
+ * The error of a backend that gave up writing `rows` records to `location`: after
+ * `afterMs` of retrying, or (undefined) at once, for an error that retrying cannot fix.
+ */
+export function writeFailure(
+  location: string,
+  rows: number,
+  afterMs: number | undefined,
+  cause: unknown,
+): DatabaseUnavailableError {
+  const message =
+    afterMs !== undefined
+      ? `cannot write to the database ${location}: ${rows} records not written after ` +
+        `${formatDuration(afterMs)} of retrying (${causeText(cause)}); finished jobs that ` +
+        `were recorded will be replayed by a rerun`
+      : `cannot write to the database ${location}: ${rows} records not written (${causeText(cause)})`;
+  return new DatabaseUnavailableError(location, rows, message, { cause });
 }

@@ -92,6 +92,17 @@ export function emptyBatch(): RowBatch {
   return Object.fromEntries(WRITE_TABLES.map((t) => [t, []])) as unknown as RowBatch;
 }
 
+/**
+ * Appends the rows of `newer` to `batch` (the job rows too): where a key repeats, the
+ * newer row, written last, wins (see {@link uniqueSorted}).
+ */
+export function appendBatch(batch: RowBatch, newer: RowBatch): void {
+  for (const table of WRITE_TABLES) {
+    const to = batch[table] as unknown[];
+    for (const row of newer[table] as unknown[]) to.push(row);
+  }
+}
+
 /** Whether a batch has no rows. */
 export function batchIsEmpty(batch: RowBatch): boolean {
   return WRITE_TABLES.every((t) => batch[t].length === 0);

@@ -3,6 +3,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { DatabaseUnavailableError } from "../backend/retry.ts";
 import { failureInfo } from "../scheduler/failure.ts";
 
 const ENGINE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,6 +28,11 @@ function userFrames(error: Error): string[] {
 /** Formats an error for the terminal: task failures show the user's frames, the rest one line. */
 export function formatError(error: unknown): string {
   if (!(error instanceof Error)) return `redun: error: ${String(error)}\n`;
+  // An unreachable database fails the run wherever it was met (a job's cache lookup, the
+  // last flush): it is never a task's failure. By name too: the error may come from
+  // another copy of the engine's modules.
+  if (error instanceof DatabaseUnavailableError || error.name === "DatabaseUnavailableError")
+    return `redun: error: ${error.message}\n`;
   const failure = failureInfo(error);
   if (failure) {
     const frames = userFrames(error);

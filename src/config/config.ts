@@ -58,6 +58,10 @@ export interface BackendConfig {
   valueStorePath?: string;
   /** Values of at least this many bytes go to the value store. */
   valueStoreMinSize?: number;
+  /** Tries of a database operation that fails with a transient error (connection refused, …). */
+  dbRetries: number;
+  /** How long, in seconds, to keep retrying an unreachable database before the run fails. */
+  dbRetryMaxWait: number;
 }
 
 /** An `[executors.NAME]` section. */
@@ -107,6 +111,10 @@ const BACKEND_SCHEMA = {
   max_value_size: { type: "int", default: 1_000_000_000, min: 1 },
   value_store_path: { type: "string", default: undefined },
   value_store_min_size: { type: "int", default: undefined, min: 0 },
+  // Minutes, not seconds: a database restart or fail-over must not fail a long run (the
+  // same defaults as DEFAULT_RETRY in backend/retry.ts, which the config may not import).
+  db_retries: { type: "int", default: 1000, min: 1 },
+  db_retry_max_wait: { type: "float", default: 300, min: 0 },
 } satisfies OptionSchema;
 
 const SCHEDULER_SCHEMA = {
@@ -340,6 +348,8 @@ export class Config {
       maxValueSize: v.max_value_size,
       valueStorePath: valueStore === undefined ? undefined : this.resolvePath(valueStore),
       valueStoreMinSize: v.value_store_min_size ?? undefined,
+      dbRetries: v.db_retries,
+      dbRetryMaxWait: v.db_retry_max_wait,
     };
   }
 

@@ -16,6 +16,10 @@ db_uri = sqlite:///redun.db
 # max_value_size = 1000000000
 # value_store_path = values/              (or s3://bucket/prefix/)
 # value_store_min_size = 1000000
+# While the database is unreachable, records wait in memory and writes are retried for up
+# to db_retry_max_wait seconds (and db_retries tries); then the run fails, naming the database.
+# db_retries = 1000
+# db_retry_max_wait = 300
 
 [scheduler]
 # job_status_interval = 20

@@ -25,6 +25,8 @@ const NO_DEFAULT = Symbol("no default");
  * @returns `args` itself when nothing changes.
  */
 export function bindDefaultArgs(task: Task, args: readonly unknown[]): readonly unknown[] {
+  // Every parameter given: nothing to bind, and no need to read the task's source.
+  if (args.length >= task.paramNames.length && !args.includes(undefined)) return args;
   const params = taskParameters(task);
   if (!params) return args;
   const restAt = params.findIndex((p) => p.info.rest);

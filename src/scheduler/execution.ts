@@ -2,10 +2,12 @@
  * One execution: the graph reduction of an expression, with caching, common
  * sub-expression elimination, limits, retries and provenance recording.
  */
+import { contextValue, mergeContext, type JobContext } from "../api/job-context.ts";
 import type { CallTaskOptions, CacheScope, TaskOptions } from "../api/options.ts";
 import { isTask, type Task } from "../api/task.ts";
 import type { Backend } from "../backend/backend.ts";
 import { missReason } from "../backend/queries.ts";
+import { DatabaseUnavailableError } from "../backend/retry.ts";
 import {
   containsExpression,
   describeValue,
@@ -21,10 +23,10 @@ import { errorIsA } from "../values/serialize.ts";
 import { UnsupportedValueError } from "../values/errors.ts";
 import { CacheLookup } from "./cache-lookup.ts";
 import { CancelledError, DryRunMiss, failureInfo, markFailure } from "./failure.ts";
+import { evaluateHelper, type Scope } from "./helper-evaluation.ts";
 import { catchTask, isInternalTask, rootTask } from "./internal-tasks.ts";
-import { Job, type CallResult } from "./job.ts";
 import { withDefaultArgs } from "./default-args.ts";
-import { contextValue, mergeContext, type JobContext } from "../api/job-context.ts";
+import { Job, type CallResult } from "./job.ts";
 import { callHashOf, Recorder, type CallRecord } from "./recorder.ts";
 import type { JobStatusTable } from "./status.ts";
 import { submitJob, type SubmitServices } from "./submit.ts";
@@ -49,20 +51,6 @@ export interface ExecutionOptions {
 export interface ExecutionServices extends SubmitServices {
   backend: Backend;
   status: JobStatusTable;
-}
-
-/** Where an expression is being evaluated. */
-interface Scope {
-  /** The job whose result is being reduced (undefined at the root). */
-  job: Job | undefined;
-  /** Options exported to calls made here. */
-  exportOptions: CallTaskOptions;
-  /** The context calls made here inherit. */
-  context: JobContext;
-  /** Whether calls made here are recorded. */
-  prov: boolean;
-  /** Collects the call hashes of task calls whose results flow into the current argument. */
-  upstream?: string[];
 }
 
 /** A call in progress, shared by every call site with its eval hash (CSE). */
@@ -153,7 +141,8 @@ export class Execution {
 
   // ---- reduction -----------------------------------------------------------------------
 
-  private evaluate(value: unknown, scope: Scope): Promise<unknown> | unknown {
+  /** @internal (for `evaluateHelper`) */
+  evaluate(value: unknown, scope: Scope): Promise<unknown> | unknown {
     if (value instanceof Expression) return this.evaluateExpression(value, scope);
     if (!containsExpression(value)) return value;
     if (Array.isArray(value)) return Promise.all(value.map((v) => this.evaluate(v, scope)));
@@ -230,72 +219,12 @@ export class Execution {
     return this.evaluate(await fn(...args), scope);
   }
 
-  private async evaluateScheduler(expr: SchedulerExpression, scope: Scope): Promise<unknown> {
-    const a = expr.args;
-    switch (expr.op) {
-      case "cond": {
-        // pred1, then1, pred2, then2, ..., otherwise: only the chosen branch is evaluated.
-        for (let i = 0; i + 1 < a.length; i += 2) {
-          if (await this.evaluate(a[i], scope)) return this.evaluate(a[i + 1], scope);
-        }
-        return this.evaluate(a[a.length - 1], scope);
-      }
-      case "seq": {
-        const results: unknown[] = [];
-        for (const item of a[0] as unknown[]) results.push(await this.evaluate(item, scope));
-        return results;
-      }
-      case "catch":
-        // A catch_ is a job of its own, so its recovery is recorded and cached like a call.
-        return this.evaluateCall(
-          new TaskExpression(catchTask, [new Delayed(expr)], {
-            options: { checkValid: "shallow" },
-          }),
-          scope,
-        );
-      case "throw":
-        throw await this.evaluate(a[0], scope);
-      case "map": {
-        const fn = await this.evaluate(a[0], scope);
-        if (!isTask(fn)) throw new TypeError(`map_(): expected a task, got ${describeValue(fn)}`);
-        const items = (await this.evaluate(a[1], scope)) as unknown[];
-        if (!Array.isArray(items)) {
-          throw new TypeError(
-            `map_(${fn.fullname}, ...): expected a list, got ${describeValue(items)}`,
-          );
-        }
-        return this.evaluate(
-          items.map((item) => fn(item)),
-          scope,
-        );
-      }
-      case "flatten":
-        return ((await this.evaluate(a[0], scope)) as unknown[][]).flat(1);
-      case "zip": {
-        const lists = (await this.evaluate(a, scope)) as unknown[][];
-        const length = Math.min(...lists.map((l) => l.length));
-        return Array.from({ length }, (_, i) => lists.map((l) => l[i]));
-      }
-      case "const": {
-        // const_(value, expr): both are evaluated; the value is the result.
-        const [value] = await Promise.all([this.evaluate(a[0], scope), this.evaluate(a[1], scope)]);
-        return value;
-      }
-      case "context":
-        return this.contextValue(expr, scope, scope.context);
-      case "delay":
-        return new Delayed(a[0] instanceof Expression ? a[0] : new ValueExpression(a[0]));
-      case "force": {
-        const delayed = await this.evaluate(a[0], scope);
-        return delayed instanceof Delayed ? this.evaluate(delayed.expr, scope) : delayed;
-      }
-      default:
-        throw new Error(`Unknown scheduler expression "${expr.op}"`);
-    }
+  private evaluateScheduler(expr: SchedulerExpression, scope: Scope): Promise<unknown> {
+    return evaluateHelper(this, expr, scope);
   }
 
-  /** `getContext(path, default)` read in a given context. */
-  private async contextValue(
+  /** `getContext(path, default)` read in a given context. @internal (for `evaluateHelper`) */
+  async contextValue(
     expr: SchedulerExpression,
     scope: Scope,
     context: JobContext,
@@ -319,11 +248,8 @@ export class Execution {
 
   // ---- task calls ----------------------------------------------------------------------
 
-  private evaluateCall(
-    expr: TaskExpression,
-    scope: Scope,
-    argUpstream?: string[][],
-  ): Promise<unknown> {
+  /** @internal (for `evaluateHelper`) */
+  evaluateCall(expr: TaskExpression, scope: Scope, argUpstream?: string[][]): Promise<unknown> {
     const slot: { job?: Job } = {};
     const result = this.call(expr, scope, slot, argUpstream);
     const parent = scope.job;
@@ -556,7 +482,14 @@ export class Execution {
     try {
       return await this.evaluate(inner, scope);
     } catch (error) {
-      if (error instanceof DryRunMiss || error instanceof CancelledError) throw error;
+      // The engine's own errors are never the workflow's to recover from.
+      if (
+        error instanceof DryRunMiss ||
+        error instanceof CancelledError ||
+        error instanceof DatabaseUnavailableError
+      ) {
+        throw error;
+      }
       for (const [classNames, handlerArg] of pairs) {
         if (!classNames.some((name) => errorIsA(error, name))) continue;
         const handler = await this.evaluate(handlerArg, scope);

@@ -226,6 +226,7 @@ export class Scheduler {
         status: this.status,
         getExecutor: (name) => this.getExecutor(name),
         log: this.log,
+        waitForRoom: () => backend.waitForRoom(),
       },
     );
     const recordExecution = () =>

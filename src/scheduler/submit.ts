@@ -1,6 +1,7 @@
 /**
- * Running one job on its executor: holding its limits while it runs, and retrying a failed
- * attempt as the task's `retries` allows.
+ * Running one job on its executor: holding its limits while it runs (and waiting first
+ * while too many provenance rows wait to be written), and retrying a failed attempt as the
+ * task's `retries` allows.
  */
 import type { TaskOptions } from "../api/options.ts";
 import type { Task } from "../api/task.ts";
@@ -16,6 +17,12 @@ export interface SubmitServices {
   status: JobStatusTable;
   getExecutor(name: string): Executor;
   log(line: string): void;
+  /**
+   * Resolves when the provenance backend has room for another job's records (backpressure
+   * while the database is unreachable) with a function to call when the job is over;
+   * rejects when the backend has given up writing.
+   */
+  waitForRoom?(): Promise<() => void>;
 }
 
 /**
@@ -34,7 +41,12 @@ export async function submitJob(
   const { limits, status, getExecutor } = services;
   const amounts = limits.normalize(options.limits, task.fullname);
   const executor = getExecutor(options.executor ?? "default");
-  const release = await limits.acquire(amounts);
+  // Before its limits: a job held back while the database drains must not hold them.
+  const leave = await services.waitForRoom?.();
+  const release = await limits.acquire(amounts).catch((error) => {
+    leave?.();
+    throw error;
+  });
   try {
     if (aborted())
       throw new CancelledError(`job for ${task.fullname} cancelled: the execution failed`);
@@ -60,5 +72,6 @@ export async function submitJob(
     }
   } finally {
     release();
+    leave?.();
   }
 }

@@ -16,7 +16,7 @@
  * const { uri } = await pg.createDatabase();   // postgresql://127.0.0.1:PORT/redun_test_N
  * // pg.env: REDUN_DB_USERNAME / REDUN_DB_PASSWORD for the admin login
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { execFile, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -35,6 +35,12 @@ export interface Postgres {
   createDatabase(name?: string): Promise<{ name: string; uri: string }>;
   /** Runs SQL as the admin user (in `database`, default `postgres`). */
   query<T = Record<string, any>>(text: string, params?: unknown[], database?: string): Promise<T[]>;
+  /**
+   * Simulates an outage of a server this helper started (undefined with REDUN_TEST_PG):
+   * `down()` is `pg_ctl stop -m immediate`, `up()` starts it again on the same port. Both
+   * run pg_ctl asynchronously, so a scheduler in the test process keeps running meanwhile.
+   */
+  outage?: { down(): Promise<void>; up(): Promise<void> };
   stop(): Promise<void>;
 }
 
@@ -117,6 +123,7 @@ function fromEnvironment(
 export async function startPostgres(): Promise<Postgres> {
   let server: Omit<Postgres, "createDatabase" | "query" | "env" | "stop">;
   let stopServer = async () => {};
+  let outage: Postgres["outage"];
   if (process.env.REDUN_TEST_PG) {
     server = fromEnvironment(process.env.REDUN_TEST_PG);
   } else {
@@ -155,9 +162,10 @@ export async function startPostgres(): Promise<Postgres> {
     );
     // Another process may take the free port before the server binds it: try a few.
     let port = 0;
+    let serverOptions = "";
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      const serverOptions = [
+      serverOptions = [
         `-p ${port}`,
         "-c listen_addresses=127.0.0.1",
         `-k ${base}`,
@@ -200,6 +208,33 @@ export async function startPostgres(): Promise<Postgres> {
       fs.rmSync(base, { recursive: true, force: true });
     };
     process.once("exit", stopNow);
+    const pgCtl = (args: string[]) =>
+      new Promise<void>((resolve, reject) => {
+        const [cmd, argv] = owner
+          ? ["runuser", ["-u", owner, "--", path.join(bin, "pg_ctl"), ...args]]
+          : [path.join(bin, "pg_ctl"), args];
+        execFile(cmd, argv, (error, stdout, stderr) =>
+          error
+            ? reject(new Error(`pg_ctl ${args.at(-1)}: ${error.message}\n${stderr}`))
+            : resolve(),
+        );
+      });
+    outage = {
+      down: () => pgCtl(["-D", dataDir, "-m", "immediate", "-w", "stop"]),
+      up: () =>
+        pgCtl([
+          "-D",
+          dataDir,
+          "-l",
+          path.join(base, "server.log"),
+          "-o",
+          serverOptions,
+          "-w",
+          "-t",
+          "60",
+          "start",
+        ]),
+    };
     stopServer = async () => {
       process.off("exit", stopNow);
       stopNow();
@@ -225,6 +260,7 @@ export async function startPostgres(): Promise<Postgres> {
     ...server,
     env: { REDUN_DB_USERNAME: server.user, REDUN_DB_PASSWORD: server.password },
     query,
+    outage,
     async createDatabase(name = `redun_test_${process.pid}_${++databaseCounter}`) {
       await query(`CREATE DATABASE "${name}"`);
       created.push(name);
