@@ -65,15 +65,14 @@ export {
   type RunOptions,
 } from "./scheduler/scheduler.ts";
 export { LimitError } from "./scheduler/limits.ts";
+export { Backend, type BackendOptions } from "./backend/backend.ts";
 export {
-  Backend,
   ValueTooLargeError,
   ValueMissingError,
   VALUE_FORMAT,
   VALUE_REF_FORMAT,
-  type BackendOptions,
   type StoredValue,
-} from "./backend/backend.ts";
+} from "./backend/value-rows.ts";
 export {
   openDatabase,
   registerDatabaseOpener,

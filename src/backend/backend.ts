@@ -51,29 +51,16 @@ import {
   type WriteMode,
 } from "./writes.ts";
 import { deserializeValue, serializeValue } from "../values/serialize.ts";
-import { handlerForValue } from "../values/registry.ts";
+import {
+  DEFAULT_VALUE_STORE_MIN_SIZE,
+  VALUE_FORMAT,
+  VALUE_REF_FORMAT,
+  ValueMissingError,
+  ValueTooLargeError,
+  valueTypeName,
+  type StoredValue,
+} from "./value-rows.ts";
 
-/** How a value's bytes in the `value` table are encoded. */
-export const VALUE_FORMAT = "redun-wire+json";
-
-/**
- * The format of a value whose bytes are in the value store (the row holds no bytes); the
- * stored file is in {@link VALUE_FORMAT}.
- */
-export const VALUE_REF_FORMAT = "ref";
-
-/** Values at least this large go to the value store when only its path is configured. */
-export const DEFAULT_VALUE_STORE_MIN_SIZE = 1_000_000;
-
-/** A value too large to record. */
-export class ValueTooLargeError extends Error {
-  override name = "ValueTooLargeError";
-}
-
-/** A value whose bytes cannot be found. */
-export class ValueMissingError extends Error {
-  override name = "ValueMissingError";
-}
 
 /** Options for opening a backend. */
 export interface BackendOptions {
@@ -107,13 +94,6 @@ export interface CachedEvaluation {
 export interface CachedCall extends CachedEvaluation {
   callHash: string;
   subtreeTaskHashes: string[];
-}
-
-/** A `value` row as stored. */
-export interface StoredValue {
-  value_hash: string;
-  format: string;
-  value: Uint8Array;
 }
 
 type Rows<T extends keyof Database> = Database[T][];
@@ -634,15 +614,4 @@ const MISSING = Symbol("missing");
 
 function append<T>(to: T[], rows: readonly T[]): void {
   for (const row of rows) to.push(row);
-}
-
-/** A short type name recorded with each value. */
-export function valueTypeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  if (typeof value !== "object") return typeof value;
-  const handler = handlerForValue(value);
-  if (handler) return handler.name;
-  const ctor = Object.getPrototypeOf(value)?.constructor;
-  return ctor && ctor !== Object ? ctor.name : "object";
 }

@@ -6,7 +6,7 @@
  */
 import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Database } from "./schema.ts";
-import type { StoredValue } from "./backend.ts";
+import type { StoredValue } from "./value-rows.ts";
 import { decodeForDisplay } from "./opaque-value.ts";
 import { getTags } from "./tags.ts";
 import type { Wire } from "../values/serialize.ts";

@@ -10,7 +10,8 @@
 import fs from "node:fs";
 import readline from "node:readline";
 import type { Kysely } from "kysely";
-import { VALUE_FORMAT, type Backend } from "./backend.ts";
+import type { Backend } from "./backend.ts";
+import { VALUE_FORMAT } from "./value-rows.ts";
 import { LATEST_VERSION } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
 import {
