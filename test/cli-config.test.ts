@@ -330,3 +330,34 @@ describe("configuration through the command line", () => {
     });
   }
 });
+
+describe("first contact", () => {
+  test("redun --version prints the package's version", () => {
+    const dir = makeProject({});
+    try {
+      const result = redun(dir, ["--version"]);
+      assert.equal(result.code, 0, result.stderr);
+      const { version } = JSON.parse(
+        fs.readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+      ) as { version: string };
+      assert.equal(result.stdout.trim(), version);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("redun init creates the configuration and a migrated database", () => {
+    const dir = makeProject({});
+    try {
+      const init = redun(dir, ["init"]);
+      assert.equal(init.code, 0, init.stderr);
+      assert.equal(init.stdout.trim(), path.join(fs.realpathSync(dir), ".redun"));
+      assert.ok(fs.existsSync(path.join(dir, ".redun", "redun.db")));
+      const info = redun(dir, ["db", "info"]);
+      assert.equal(info.code, 0, info.stderr);
+      assert.match(info.stdout, /status: up to date/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

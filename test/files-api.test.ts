@@ -378,3 +378,14 @@ describe("the filesystem registry", () => {
     });
   }
 });
+
+describe("modules that registered filesystems", () => {
+  it("are real files, never Node's own module loader", async () => {
+    const { fileSystemModules } = await import("../src/files/filesystem.ts");
+    await import("../src/files/s3.ts");
+    for (const module of fileSystemModules()) {
+      assert.ok(fs.existsSync(module), `${module} is a file`);
+      assert.doesNotMatch(module, /\/modules\/esm\//);
+    }
+  });
+});

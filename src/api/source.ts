@@ -23,20 +23,27 @@ export interface SourcePosition {
  * from `eval`).
  */
 export function callerPosition(): SourcePosition | undefined {
-  const stack = new Error().stack ?? "";
-  for (const line of stack.split("\n").slice(1)) {
-    const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line);
+  return stackFrames().find(
+    ({ file }) =>
+      !file.startsWith(API_DIR + path.sep) &&
+      !file.includes(`${path.sep}node_modules${path.sep}tsx${path.sep}`),
+  );
+}
+
+/**
+ * The frames of the current call stack that are in files (not Node's own `node:` modules,
+ * not `eval`), innermost first, without this function's own.
+ */
+export function stackFrames(): SourcePosition[] {
+  const frames: SourcePosition[] = [];
+  for (const line of (new Error().stack ?? "").split("\n").slice(2)) {
+    // `at fn (/path/file.ts:1:2)` or `at /path/file.ts:1:2`; never `node:internal/...`.
+    const match = /(?:\(|at )((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line);
     if (!match) continue;
     const file = match[1]!.startsWith("file://") ? fileURLToPath(match[1]!) : match[1]!;
-    if (
-      file.startsWith(API_DIR + path.sep) ||
-      file.includes(`${path.sep}node_modules${path.sep}tsx${path.sep}`)
-    ) {
-      continue;
-    }
-    return { file, line: Number(match[2]), column: Number(match[3]) };
+    frames.push({ file, line: Number(match[2]), column: Number(match[3]) });
   }
-  return undefined;
+  return frames;
 }
 
 /**

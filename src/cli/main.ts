@@ -1,6 +1,7 @@
 /**
  * The `redun` command line.
  */
+import fs from "node:fs";
 import { Command, CommanderError } from "commander";
 import { formatError } from "./errors.ts";
 import type { RunCommandOptions } from "./run.ts";
@@ -32,6 +33,12 @@ async function prepareCommand(command: Command): Promise<void> {
   await enableTypeScript(preload);
 }
 
+/** The package's version, from its package.json (two folders up from src/cli or dist/cli). */
+function packageVersion(): string {
+  const text = fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -50,6 +57,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       "argument for the setup_scheduler function (repeatable)",
       collect,
     )
+    .version(packageVersion(), "-V, --version", "print redun's version")
     .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError()
@@ -79,9 +87,19 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command("init")
-    .description("create a .redun/ configuration directory here (if there is none above)")
-    .action(() => {
+    .description(
+      "create a .redun/ configuration directory here (if there is none above) and its database",
+    )
+    .action(async () => {
       const config = loadCliConfig(program.opts<GlobalOptions>());
+      // Open it once, migrating its schema, so that `redun db info` finds it ready.
+      const { Backend } = await import("../backend/backend.ts");
+      const { backendOptionsFromConfig } = await import("../backend/from-config.ts");
+      const backend = await Backend.open({
+        ...backendOptionsFromConfig(config.backend),
+        automigrate: true,
+      });
+      await backend.close();
       process.stdout.write(`${config.configDir}\n`);
     });
 

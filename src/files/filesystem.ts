@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { stackFrames } from "../api/source.ts";
 import { hashParts } from "../values/hash.ts";
 
 /** How a file's hash is computed: from its metadata (fast, the default) or from its bytes. */
@@ -99,20 +100,13 @@ const bySchemes = new Map<string, FileSystem>();
 const registeringModules = new Set<string>();
 const FILES_DIR = path.dirname(fileURLToPath(import.meta.url));
 
-/** The first module on the call stack outside this folder, if any. */
+/** The first module on the call stack outside this folder and packages, if any. */
 function callerModule(): string | undefined {
-  for (const line of (new Error().stack ?? "").split("\n").slice(1)) {
-    const match = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
-    if (!match) continue;
-    const file = match[1]!.startsWith("file://") ? fileURLToPath(match[1]!) : match[1]!;
-    if (
-      file.startsWith(FILES_DIR + path.sep) ||
-      file.includes(`${path.sep}node_modules${path.sep}`)
-    )
-      continue;
-    return file;
-  }
-  return undefined;
+  return stackFrames().find(
+    ({ file }) =>
+      !file.startsWith(FILES_DIR + path.sep) &&
+      !file.includes(`${path.sep}node_modules${path.sep}`),
+  )?.file;
 }
 
 /**
