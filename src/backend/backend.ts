@@ -61,7 +61,6 @@ import {
   type StoredValue,
 } from "./value-rows.ts";
 
-
 /** Options for opening a backend. */
 export interface BackendOptions {
   /** A database URI; default `sqlite:///:memory:`. */
