@@ -58,6 +58,15 @@ describe("helpers as redun defines them", () => {
     });
   });
 
+  it("an error class exported by a workflow keeps its identity in a worker's handler", async () => {
+    await withEnv({ mode: "thread" }, async ({ scheduler, file }) => {
+      const result = await scheduler.run(
+        catch_(wf.boom(file("counter"), "w"), wf.SemError, wf.isSemError),
+      );
+      assert.deepEqual(result, [true, "SemError", "boom w"]);
+    });
+  });
+
   it("catch_ refuses a plain function as a handler, with one clear error", () => {
     assert.throws(
       () => catch_(wf.add(1, 2), Error, ((e: Error) => e.message) as any),

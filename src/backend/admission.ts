@@ -11,9 +11,17 @@
  */
 const ROWS_PER_JOB = 10;
 
+import { Fifo } from "../values/fifo.ts";
+
+interface Waiter {
+  resolve(leave: () => void): void;
+  reject(error: unknown): void;
+}
+
 /** Admits jobs while there is room in a write queue. */
 export class Admission {
-  private waiters: { resolve(leave: () => void): void; reject(error: unknown): void }[] = [];
+  /** Jobs held back, oldest first (a fan-out may hold back tens of thousands). */
+  private readonly waiters = new Fifo<Waiter>();
   /** Jobs admitted that have not finished. */
   private admitted = 0;
 
@@ -36,17 +44,12 @@ export class Admission {
 
   /** Admits waiting jobs while there is room (after a write, or when a job is over). */
   wake(): void {
-    while (this.waiters.length > 0 && this.hasRoom()) {
-      // A FIFO of waiters: shift() is fine, it only runs while jobs are held back.
-      this.waiters.shift()!.resolve(this.admit());
-    }
+    while (this.waiters.length > 0 && this.hasRoom()) this.waiters.shift()!.resolve(this.admit());
   }
 
   /** Fails every waiting job (the backend gave up writing). */
   rejectAll(error: () => unknown): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.reject(error());
+    for (const waiter of this.waiters.drain()) waiter.reject(error());
   }
 
   private hasRoom(): boolean {

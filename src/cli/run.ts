@@ -5,7 +5,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import { inspect } from "node:util";
-import { pathToFileURL } from "node:url";
 import { allTasks, findTask, taskParameters, type Task } from "../api/task.ts";
 import { contextAt, mergeContext, type JobContext } from "../api/job-context.ts";
 import { validateTaskOptions } from "../api/option-validation.ts";
@@ -15,6 +14,7 @@ import { File, Dir } from "../files/file.ts";
 import { getFileSystem, isUri } from "../files/filesystem.ts";
 import { readTaskSignature, untypedParams } from "./signature.ts";
 import { formatTaskHelp, parseTaskArgs } from "./task-args.ts";
+import { importModule } from "../executors/modules.ts";
 import { UsageError } from "./errors.ts";
 import { createScheduler, loadCliConfig, type GlobalOptions } from "./setup.ts";
 
@@ -37,7 +37,7 @@ export async function importWorkflow(file: string): Promise<string> {
   const resolved = path.resolve(file);
   if (!fs.existsSync(resolved)) throw new UsageError(`workflow file not found: ${file}`);
   try {
-    await import(pathToFileURL(resolved).href);
+    await importModule(resolved);
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new UsageError(`cannot import ${file}: ${message}`);
