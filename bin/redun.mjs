@@ -12,6 +12,14 @@ try {
   process.stderr.write("redun: the package is not built (no dist/): run `npm run build` in it\n");
   process.exit(2);
 }
+// A reader that stops early (`redun log | head -1`) closes the pipe: end quietly, with the
+// status of a command killed by SIGPIPE (128 + 13), as other command-line tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error?.code !== "EPIPE") throw error;
+    process.exit(141);
+  });
+}
 const code = await main(process.argv.slice(2));
 // Exit explicitly: a workflow may leave timers or sockets open after its result is printed.
 process.exit(code);

@@ -326,12 +326,31 @@ describe("parseTaskArgs", () => {
     const params = [p("v", N)];
     assert.deepEqual(parse(params, ["--v", "1e3"]), [1000]);
     assert.deepEqual(parse(params, ["--v", "-2"]), [-2]);
-    assert.deepEqual(parse(params, ["--v", "Infinity"]), [Infinity]);
+    assert.deepEqual(parse(params, ["--v", "-2.5"]), [-2.5]);
+    assert.deepEqual(parse(params, ["--v", "+.5"]), [0.5]);
+    assert.deepEqual(parse(params, ["--v", "2E-3"]), [0.002]);
     for (const bad of ["abc", "", " 1", "1x"]) {
       const message = argsError(() => parse(params, ["--v", bad]));
       assert.match(message, /--v/);
       assert.match(message, /expected a number/);
     }
+  });
+
+  it("rejects numbers that are not finite decimals, naming the parameter", () => {
+    const params = [p("n", N), p("list", { kind: "array", element: N })];
+    for (const bad of ["1e400", "-1e400", "NaN", "Infinity", "-Infinity", "0x10", "0b1"]) {
+      const message = argsError(() => parse(params, ["--n", bad]));
+      assert.match(message, /invalid value .* for argument --n of task .*: expected a number/);
+      assert.match(message, /finite decimal number/);
+    }
+    assert.match(
+      argsError(() => parse(params, ["--list", "[1, 1e400]"])),
+      /--list/,
+    );
+    assert.match(
+      argsError(() => parse(params, ["--list", "1", "--list", "NaN"])),
+      /--list/,
+    );
   });
 
   it("converts bigints", () => {

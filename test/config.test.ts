@@ -1162,3 +1162,47 @@ describe("serializing a Config", () => {
     assert.equal(original.resolvePath("gs://b/x"), "gs://b/x");
   });
 });
+
+describe("numbers in redun.ini out of range", () => {
+  test("an integer beyond the safe range names the section and key", () => {
+    configError(
+      () => executor("local", ["max_workers = 99999999999999999999"]),
+      /^\[executors\.e\] in .*redun\.ini max_workers: expected a whole number between -9007199254740991 and 9007199254740991, got "99999999999999999999"$/,
+    );
+    configError(
+      () => config("[backend]\nmax_value_size = 99999999999999999999\n").backend,
+      /^\[backend\] in .*redun\.ini max_value_size: expected a whole number between/,
+    );
+    configError(
+      () => config("[limits]\ndb = 99999999999999999999\n"),
+      /^\[limits\] in .*redun\.ini db: expected a whole number of at least 0/,
+    );
+    assert.equal(
+      executor("local", ["max_workers = 9007199254740991"]).values.max_workers,
+      2 ** 53 - 1,
+    );
+  });
+
+  test("a negative interval or size names the section and key", () => {
+    configError(
+      () => config("[scheduler]\njob_status_interval = -1\n").scheduler,
+      /^\[scheduler\] in .*redun\.ini job_status_interval: expected a number of at least 0, got "-1"$/,
+    );
+    configError(
+      () => config("[backend]\nmax_value_size = -5\n").backend,
+      /^\[backend\] in .*redun\.ini max_value_size: expected a whole number of at least 1, got "-5"$/,
+    );
+    configError(
+      () => config("[backend]\nvalue_store_min_size = -1\n").backend,
+      /value_store_min_size: expected a whole number of at least 0/,
+    );
+    configError(
+      () => config("[backend]\ndb_retry_max_wait = -0.5\n").backend,
+      /db_retry_max_wait: expected a number of at least 0/,
+    );
+    assert.equal(
+      config("[scheduler]\njob_status_interval = 0.5\n").scheduler.jobStatusInterval,
+      0.5,
+    );
+  });
+});

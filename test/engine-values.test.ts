@@ -489,3 +489,80 @@ describe("values across workers and the database", () => {
     });
   });
 });
+
+describe("cycles, deep nesting and thrown non-Errors through the scheduler", () => {
+  function nest(depth: number, list = false): unknown {
+    let value: unknown = 0;
+    for (let i = 0; i < depth; i++) value = list ? { next: value } : [value];
+    return value;
+  }
+
+  function rejectsWith(pattern: RegExp) {
+    return (error: unknown) => {
+      assert.equal((error as Error).name, "UnsupportedValueError", String(error));
+      assert.match((error as Error).message, pattern);
+      assert.doesNotMatch((error as Error).message, /call stack/);
+      return true;
+    };
+  }
+
+  it("a cyclic argument or result says cycle and where", async () => {
+    await withEnv({}, async ({ scheduler }) => {
+      const a: any = { name: "a" };
+      a.self = a;
+      await assert.rejects(
+        scheduler.run(wf.identity(a)),
+        rejectsWith(/argument "x" of task "engine_values\.identity"\.self: a cycle/),
+      );
+      await assert.rejects(
+        scheduler.run(wf.cyclic()),
+        rejectsWith(/result of task "engine_values\.cyclic"\.self: a cycle/),
+      );
+    });
+  });
+
+  for (const list of [false, true]) {
+    const kind = list ? "a {next: …} list" : "nested arrays";
+    it(`${kind} 100,000 levels deep fails with the depth limit, as argument and result`, async () => {
+      await withEnv({}, async ({ scheduler }) => {
+        await assert.rejects(
+          scheduler.run(wf.depthOf(nest(100_000, list))),
+          rejectsWith(/argument "value" of task "engine_values\.depthOf": nested deeper than 1000/),
+        );
+        await assert.rejects(
+          scheduler.run(wf.deep(100_000, list)),
+          rejectsWith(/result of task "engine_values\.deep": nested deeper than 1000 levels/),
+        );
+        // At the limit, values still work.
+        assert.equal(await scheduler.run(wf.depthOf(nest(999, list))), 999);
+        assert.equal(await scheduler.run(wf.depthOf(wf.deep(999, list))), 999);
+      });
+    });
+  }
+
+  it("hashing and encoding reject a value past the limit by name", () => {
+    assert.throws(() => hashValue(nest(5000), "v"), /^UnsupportedValueError: v: nested deeper/);
+    assert.throws(() => encodeValue(nest(5000), "v"), /^UnsupportedValueError: v: nested deeper/);
+    assert.match(hashValue(nest(1000)), HEX40);
+    assert.deepEqual(roundTrip(nest(1000)), nest(1000));
+  });
+
+  for (const mode of ["thread", "process"] as const) {
+    it(`a thrown non-Error keeps its content in the recorded error (${mode})`, async () => {
+      await withEnv({ mode }, async ({ scheduler, query }) => {
+        await assert.rejects(scheduler.run(wf.throwData()), (error: any) => {
+          assert.match(
+            error.message,
+            /threw an object, not an Error: \{"a":1,"reason":"not an Error"\}/,
+          );
+          assert.deepEqual(error.thrown, { a: 1, reason: "not an Error" });
+          return true;
+        });
+        const rows = query(
+          "SELECT value_hash FROM value WHERE CAST(value AS TEXT) LIKE '%not an Error%'",
+        );
+        assert.ok(rows.length > 0, "the error is recorded with its content");
+      });
+    });
+  }
+});

@@ -121,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
+    // Standard output closed by its reader (`redun fs cat F | head`): see bin/redun.mjs.
+    if ((error as NodeJS.ErrnoException | undefined)?.code === "EPIPE") return 141;
     process.stderr.write(formatError(error));
     return 1;
   }

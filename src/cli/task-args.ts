@@ -301,6 +301,10 @@ function expectedText(type: ParamType): string {
   }
 }
 
+/** A decimal number: `3`, `-2.5`, `.5`, `1e3` (not `0x10`, `Infinity` or `NaN`). */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+const FINITE = "a finite decimal number such as 3, -2.5 or 1e3";
+
 /** Converts one command-line word for a (non-array, or element) type. */
 function convertWord(
   taskName: string,
@@ -315,9 +319,13 @@ function convertWord(
     case "string":
       return word;
     case "number": {
-      // Number("") is 0 and Number(" 1 ") is 1: only accept words that look like numbers.
+      // Number() also takes "", " 1 ", "0x10", "Infinity" and "1e400" (Infinity): only
+      // finite decimal numbers are accepted.
       const n = Number(word);
-      if (word.trim() !== word || word === "" || (Number.isNaN(n) && word !== "NaN")) throw fail();
+      if (!DECIMAL.test(word) || !Number.isFinite(n)) {
+        // Say why a word that JavaScript reads as a number is refused.
+        throw fail(Number.isNaN(n) && word !== "NaN" ? undefined : FINITE);
+      }
       return n;
     }
     case "bigint": {
@@ -410,7 +418,8 @@ function convertJson(
   const fail = (): TaskArgsError => badValue(taskName, param, value, expectedText(type));
   switch (type.kind) {
     case "number":
-      if (typeof value !== "number") throw fail();
+      // JSON's 1e400 parses to Infinity.
+      if (typeof value !== "number" || !Number.isFinite(value)) throw fail();
       return value;
     case "bigint":
       if (typeof value !== "number" || !Number.isInteger(value)) throw fail();

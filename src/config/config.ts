@@ -121,7 +121,7 @@ const SCHEDULER_SCHEMA = {
   ignore_warnings: { type: "list", default: [] },
   setup_scheduler: { type: "string", default: undefined },
   // The document says integer; fractions of a second are harmless and handy.
-  job_status_interval: { type: "float", default: 20 },
+  job_status_interval: { type: "float", default: 20, min: 0 },
   federated_configs: { type: "lines", default: [] },
   context: { type: "json", default: undefined },
   context_file: { type: "string", default: undefined, isPath: true },
@@ -392,7 +392,7 @@ export class Config {
   get limits(): Record<string, number> {
     const limits: Record<string, number> = {};
     for (const [key, value] of Object.entries(this.own("limits"))) {
-      if (!INT_RE.test(value) || Number(value) < 0) {
+      if (!INT_RE.test(value) || Number(value) < 0 || !Number.isSafeInteger(Number(value))) {
         throw new ConfigError(
           `${this.where("limits")} ${key}: expected a whole number of at least 0, got "${value}"`,
         );

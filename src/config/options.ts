@@ -157,6 +157,12 @@ function convert(spec: OptionSpec, value: unknown, where: string, key: string): 
       if (!Number.isFinite(n) || (isInt && !Number.isInteger(n))) {
         throw bad(isInt ? "a whole number" : "a number");
       }
+      // 99999999999999999999 would silently become 100000000000000000000.
+      if (isInt && !Number.isSafeInteger(n)) {
+        throw bad(
+          `a whole number between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`,
+        );
+      }
       if (spec.min !== undefined && n < spec.min) {
         throw bad(`${isInt ? "a whole number" : "a number"} of at least ${spec.min}`);
       }

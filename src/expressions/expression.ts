@@ -6,6 +6,7 @@ import type { CallOptions } from "../api/options.ts";
 import { HASH, hashParts, hashValue } from "../values/hash.ts";
 import { ENCODE, registerDecoder, type Wire } from "../values/serialize.ts";
 import { UnsupportedValueError } from "../values/errors.ts";
+import { MAX_VALUE_DEPTH } from "../values/depth.ts";
 
 const LAZY_HINT =
   "Expressions are lazy: return them from a task (or pass them to other tasks) and the " +
@@ -210,17 +211,20 @@ function describeArg(value: unknown): string {
   return String(value);
 }
 
-/** Whether a value has an expression anywhere inside it (arrays, plain objects, Maps). */
-export function containsExpression(value: unknown): boolean {
-  if (value === null || typeof value !== "object") return false;
+/**
+ * Whether a value has an expression anywhere inside it (arrays, plain objects, Maps). It
+ * looks no deeper than MAX_VALUE_DEPTH: a deeper (or cyclic) value is rejected, by name,
+ * when it is hashed.
+ */
+export function containsExpression(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== "object" || depth > MAX_VALUE_DEPTH) return false;
   if (value instanceof Expression) return true;
-  if (Array.isArray(value)) return value.some(containsExpression);
-  if (value instanceof Map)
-    return [...value].some(([k, v]) => containsExpression(k) || containsExpression(v));
+  const has = (v: unknown) => containsExpression(v, depth + 1);
+  if (Array.isArray(value)) return value.some(has);
+  if (value instanceof Map) return [...value].some(([k, v]) => has(k) || has(v));
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
-  for (const key in value)
-    if (containsExpression((value as Record<string, unknown>)[key])) return true;
+  for (const key in value) if (has((value as Record<string, unknown>)[key])) return true;
   return false;
 }
 

@@ -10,6 +10,7 @@ import {
   ValueExpression,
 } from "../expressions/expression.ts";
 import { Delayed } from "../expressions/helpers.ts";
+import { MAX_VALUE_DEPTH } from "../values/depth.ts";
 import { handlerForValue } from "../values/registry.ts";
 
 /**
@@ -29,9 +30,10 @@ function isPlainObject(value: object): boolean {
 }
 
 /** Whether a value contains any registered (non-builtin) value, so walks can be skipped. */
-function hasRegistered(value: unknown, seen = new Set<Expression>()): boolean {
-  if (value === null || typeof value !== "object") return false;
-  const has = (v: unknown) => hasRegistered(v, seen);
+function hasRegistered(value: unknown, seen = new Set<Expression>(), depth = 0): boolean {
+  // Past MAX_VALUE_DEPTH (or in a cycle) hashing rejects the value, by name.
+  if (value === null || typeof value !== "object" || depth > MAX_VALUE_DEPTH) return false;
+  const has = (v: unknown) => hasRegistered(v, seen, depth + 1);
   if (Array.isArray(value)) return value.some(has);
   if (value instanceof Delayed) return has(value.expr);
   if (value instanceof Expression) {
@@ -54,14 +56,15 @@ export async function isValueValid(value: unknown): Promise<boolean> {
   if (!hasRegistered(value)) return true;
   const checks: (boolean | Promise<boolean>)[] = [];
   const seen = new Set<Expression>();
-  const walk = (v: unknown): void => {
-    if (v === null || typeof v !== "object") return;
-    if (Array.isArray(v)) return v.forEach(walk);
-    if (v instanceof Delayed) return walk(v.expr);
+  const walk = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== "object" || depth > MAX_VALUE_DEPTH) return;
+    const next = (x: unknown) => walk(x, depth + 1);
+    if (Array.isArray(v)) return v.forEach(next);
+    if (v instanceof Delayed) return next(v.expr);
     if (v instanceof Expression) {
       if (!seen.has(v)) {
         seen.add(v);
-        expressionParts(v).forEach(walk);
+        expressionParts(v).forEach(next);
       }
       return;
     }
@@ -70,11 +73,11 @@ export async function isValueValid(value: unknown): Promise<boolean> {
       if (handler.isValid) checks.push(handler.isValid(v));
       return;
     }
-    if (v instanceof Map) return v.forEach((x, k) => (walk(k), walk(x)));
-    if (v instanceof Set) return v.forEach(walk);
-    if (isPlainObject(v)) Object.values(v).forEach(walk);
+    if (v instanceof Map) return v.forEach((x, k) => (next(k), next(x)));
+    if (v instanceof Set) return v.forEach(next);
+    if (isPlainObject(v)) Object.values(v).forEach(next);
   };
-  walk(value);
+  walk(value, 0);
   return (await Promise.all(checks)).every(Boolean);
 }
 
@@ -86,18 +89,19 @@ export async function isValueValid(value: unknown): Promise<boolean> {
 export async function prepareValue<T>(value: T): Promise<T> {
   if (!hasRegistered(value)) return value;
   const seen = new Set<Expression>();
-  const walk = async (v: unknown): Promise<unknown> => {
-    if (v === null || typeof v !== "object") return v;
-    if (Array.isArray(v)) return Promise.all(v.map(walk));
+  const walk = async (v: unknown, depth = 0): Promise<unknown> => {
+    if (v === null || typeof v !== "object" || depth > MAX_VALUE_DEPTH) return v;
+    const next = (x: unknown) => walk(x, depth + 1);
+    if (Array.isArray(v)) return Promise.all(v.map(next));
     if (v instanceof Delayed) {
       // A quoted expression (a catch_ job's, a root job's) is prepared in place.
-      await walk(v.expr);
+      await next(v.expr);
       return v;
     }
     if (v instanceof Expression) {
       if (!seen.has(v)) {
         seen.add(v);
-        await Promise.all(expressionParts(v).map(walk));
+        await Promise.all(expressionParts(v).map(next));
       }
       return v;
     }
@@ -105,14 +109,14 @@ export async function prepareValue<T>(value: T): Promise<T> {
     if (handler) return handler.prepare ? handler.prepare(v) : v;
     if (v instanceof Map) {
       const entries = await Promise.all(
-        [...v].map(async ([k, x]) => [await walk(k), await walk(x)] as const),
+        [...v].map(async ([k, x]) => [await next(k), await next(x)] as const),
       );
       return new Map(entries);
     }
-    if (v instanceof Set) return new Set(await Promise.all([...v].map(walk)));
+    if (v instanceof Set) return new Set(await Promise.all([...v].map(next)));
     if (isPlainObject(v)) {
       const keys = Object.keys(v);
-      const values = await Promise.all(keys.map((k) => walk((v as Record<string, unknown>)[k])));
+      const values = await Promise.all(keys.map((k) => next((v as Record<string, unknown>)[k])));
       return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
     }
     return v;

@@ -7,6 +7,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { UnsupportedValueError, childPath, describeValue } from "./errors.ts";
+import { MAX_VALUE_DEPTH, tooDeepError } from "./depth.ts";
 import { handlerForValue } from "./registry.ts";
 import { encodeValue } from "./serialize.ts";
 
@@ -50,13 +51,13 @@ export function hashValue(value: unknown, where = "value"): string {
     h.update(`${tag}${text.length}:${text}`);
   }
 
-  function sub(v: unknown, path: string): string {
+  function sub(v: unknown, path: string, depth: number): string {
     const h = createHash("sha1");
-    feed(h, v, path);
+    feed(h, v, path, depth);
     return h.digest("hex");
   }
 
-  function feed(h: Hash, v: unknown, path: string): void {
+  function feed(h: Hash, v: unknown, path: string, depth: number): void {
     switch (typeof v) {
       case "string":
         return token(h, "s", v);
@@ -82,18 +83,19 @@ export function hashValue(value: unknown, where = "value"): string {
     if (HASH in obj) return token(h, "H", (obj as SelfHashing)[HASH]);
     if (stack.has(obj))
       throw new UnsupportedValueError("a cycle (the value contains itself)", path);
+    if (depth >= MAX_VALUE_DEPTH) throw tooDeepError(value, where);
     stack.add(obj);
     try {
-      feedObject(h, obj, path);
+      feedObject(h, obj, path, depth + 1);
     } finally {
       stack.delete(obj);
     }
   }
 
-  function feedObject(h: Hash, obj: object, path: string): void {
+  function feedObject(h: Hash, obj: object, path: string, depth: number): void {
     if (Array.isArray(obj)) {
       token(h, "A", String(obj.length));
-      obj.forEach((x, i) => feed(h, x, childPath(path, i)));
+      obj.forEach((x, i) => feed(h, x, childPath(path, i), depth));
       return;
     }
     if (isPlainObject(obj)) {
@@ -101,7 +103,7 @@ export function hashValue(value: unknown, where = "value"): string {
       token(h, "O", String(keys.length));
       for (const key of keys) {
         token(h, "k", key);
-        feed(h, (obj as Record<string, unknown>)[key], childPath(path, key));
+        feed(h, (obj as Record<string, unknown>)[key], childPath(path, key), depth);
       }
       return;
     }
@@ -109,15 +111,15 @@ export function hashValue(value: unknown, where = "value"): string {
     if (handler) {
       token(h, "C", handler.name);
       if (handler.hash) return token(h, "h", handler.hash(obj));
-      return feed(h, handler.serialize(obj), path);
+      return feed(h, handler.serialize(obj), path, depth);
     }
     if (obj instanceof Map) {
       const entries = [...obj].map(
-        ([k, x], i) => sub(k, childPath(path, i)) + sub(x, childPath(path, i)),
+        ([k, x], i) => sub(k, childPath(path, i), depth) + sub(x, childPath(path, i), depth),
       );
       token(h, "M", entries.sort().join(""));
     } else if (obj instanceof Set) {
-      const items = [...obj].map((x, i) => sub(x, childPath(path, i)));
+      const items = [...obj].map((x, i) => sub(x, childPath(path, i), depth));
       token(h, "S", items.sort().join(""));
     } else if (obj instanceof Date) {
       token(h, "D", String(obj.getTime()));
@@ -140,5 +142,5 @@ export function hashValue(value: unknown, where = "value"): string {
     }
   }
 
-  return sub(value, where);
+  return sub(value, where, 0);
 }

@@ -7,6 +7,7 @@
  * wrapped, so decoding is never ambiguous.
  */
 import { UnsupportedValueError, childPath, describeValue } from "./errors.ts";
+import { MAX_VALUE_DEPTH, tooDeepError } from "./depth.ts";
 import { handlerForName, handlerForValue } from "./registry.ts";
 
 /** JSON-compatible data. */
@@ -72,6 +73,8 @@ export function errorClassChain(error: Error): string[] {
  */
 export function encodeValue(value: unknown, where = "value"): Wire {
   const stack = new Set<object>();
+  // Depth of the object being encoded: a value may nest at most MAX_VALUE_DEPTH deep.
+  let depth = 0;
 
   function enc(v: unknown, path: string): Wire {
     switch (typeof v) {
@@ -95,10 +98,13 @@ export function encodeValue(value: unknown, where = "value"): Wire {
     if (stack.has(obj)) {
       throw new UnsupportedValueError("a cycle (the value contains itself)", path);
     }
+    if (depth >= MAX_VALUE_DEPTH) throw tooDeepError(value, where);
     stack.add(obj);
+    depth++;
     try {
       return encObject(obj, path);
     } finally {
+      depth--;
       stack.delete(obj);
     }
   }
