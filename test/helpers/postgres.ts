@@ -163,6 +163,11 @@ export async function startPostgres(): Promise<Postgres> {
     // Another process may take the free port before the server binds it: try a few.
     let port = 0;
     let serverOptions = "";
+    // The same start for the first time and after an outage (see `outage.up`).
+    const startArgs = () => [
+      ...["-D", dataDir, "-l", path.join(base, "server.log"), "-o", serverOptions],
+      ...["-w", "-t", "60", "start"],
+    ];
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       serverOptions = [
@@ -174,22 +179,7 @@ export async function startPostgres(): Promise<Postgres> {
         "-c full_page_writes=off",
         "-c max_connections=200",
       ].join(" ");
-      const started = run(
-        path.join(bin, "pg_ctl"),
-        [
-          "-D",
-          dataDir,
-          "-l",
-          path.join(base, "server.log"),
-          "-o",
-          serverOptions,
-          "-w",
-          "-t",
-          "60",
-          "start",
-        ],
-        { user: owner },
-      );
+      const started = run(path.join(bin, "pg_ctl"), startArgs(), { user: owner });
       if (started.status === 0) break;
       if (attempt >= 3) {
         const log = fs.existsSync(path.join(base, "server.log"))
@@ -221,19 +211,7 @@ export async function startPostgres(): Promise<Postgres> {
       });
     outage = {
       down: () => pgCtl(["-D", dataDir, "-m", "immediate", "-w", "stop"]),
-      up: () =>
-        pgCtl([
-          "-D",
-          dataDir,
-          "-l",
-          path.join(base, "server.log"),
-          "-o",
-          serverOptions,
-          "-w",
-          "-t",
-          "60",
-          "start",
-        ]),
+      up: () => pgCtl(startArgs()),
     };
     stopServer = async () => {
       process.off("exit", stopNow);
