@@ -357,7 +357,11 @@ describe("redun run", () => {
     assert.equal(result.code, 1);
     const lines = result.stderr.split("\n").filter((l) => l && !l.startsWith("[redun]"));
     assert.equal(lines.length, 1, result.stderr);
-    assert.match(lines[0]!, /^redun: error: cannot import broken\.ts/);
+    // The compiler's message, with the file, line and column it points at.
+    assert.match(
+      lines[0]!,
+      /^redun: error: cannot import broken\.ts: broken\.ts:1:17: Unexpected ";"$/,
+    );
   });
 
   test("a plain JavaScript workflow takes JSON-then-string arguments", () => {

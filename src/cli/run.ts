@@ -18,6 +18,19 @@ import { importModule } from "../executors/modules.ts";
 import { UsageError } from "./errors.ts";
 import { createScheduler, loadCliConfig, type GlobalOptions } from "./setup.ts";
 
+/**
+ * One line for an error raised while importing a workflow: its first line, or, for a
+ * compiler error ("Transform failed with 1 error:"), the line that says where and what
+ * (`broken.ts:3:12: Unexpected ";"`), with the path relative to the working directory.
+ */
+function importErrorLine(error: unknown): string {
+  const lines = (error instanceof Error ? error.message : String(error)).split("\n");
+  if (!/^Transform failed with \d+ errors?:$/.test(lines[0] ?? "") || !lines[1]) return lines[0]!;
+  const located = /^(\/[^:]+):(\d+:\d+): (?:ERROR: )?(.*)$/.exec(lines[1]);
+  if (!located) return lines[1];
+  return `${path.relative(process.cwd(), located[1]!)}:${located[2]}: ${located[3]}`;
+}
+
 /** Options of `redun run`. */
 export interface RunCommandOptions {
   cache: boolean;
@@ -39,8 +52,7 @@ export async function importWorkflow(file: string): Promise<string> {
   try {
     await importModule(resolved);
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new UsageError(`cannot import ${file}: ${message}`);
+    throw new UsageError(`cannot import ${file}: ${importErrorLine(error)}`);
   }
   return resolved;
 }

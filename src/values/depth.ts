@@ -23,21 +23,38 @@ function children(value: object): [string | number, unknown][] {
   return Object.keys(value).map((k) => [k, (value as Record<string, unknown>)[k]]);
 }
 
-/** Where a value contains itself (a path below `where`), or undefined. */
+/**
+ * Where a value contains itself (a path below `where`), or undefined. Depth first with a
+ * stack of its own, not recursion: it runs on values that are too deep for recursion.
+ */
 function findCycle(value: unknown, where: string): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
   const onPath = new Set<object>();
-  const visit = (v: unknown, path: string, depth: number): string | undefined => {
-    if (v === null || typeof v !== "object" || depth > MAX_VALUE_DEPTH) return undefined;
-    if (onPath.has(v)) return path;
+  const stack: {
+    value: object;
+    path: string;
+    children: [string | number, unknown][];
+    next: number;
+  }[] = [];
+  const enter = (v: object, path: string) => {
     onPath.add(v);
-    for (const [key, child] of children(v)) {
-      const found = visit(child, childPath(path, key), depth + 1);
-      if (found) return found;
-    }
-    onPath.delete(v);
-    return undefined;
+    stack.push({ value: v, path, children: children(v), next: 0 });
   };
-  return visit(value, where, 0);
+  enter(value, where);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next >= top.children.length || stack.length > MAX_VALUE_DEPTH) {
+      onPath.delete(top.value);
+      stack.pop();
+      continue;
+    }
+    const [key, child] = top.children[top.next++]!;
+    if (child === null || typeof child !== "object") continue;
+    const path = childPath(top.path, key);
+    if (onPath.has(child)) return path;
+    enter(child, path);
+  }
+  return undefined;
 }
 
 /**
