@@ -271,12 +271,12 @@ export class Execution {
   }
 
   private async call(
-    expr: TaskExpression,
+    source: TaskExpression,
     scope: Scope,
     slot: { job?: Job },
     argUpstream?: string[][],
   ): Promise<CallResult> {
-    expr = withDefaultArgs(expr); // Parameter defaults are arguments too (default-args.ts).
+    const expr = withDefaultArgs(source); // Parameter defaults are arguments too (default-args.ts).
     const task = expr.task;
     const context = mergeContext(scope.context, expr.callOptions.context);
     const upstream = expr.args.map((_, i) => [...(argUpstream?.[i] ?? [])]);
@@ -304,7 +304,8 @@ export class Execution {
     // One call reached again from the same job is one call site, one job; reached from
     // another job, it is shared (CSE) and that call site gets a job of its own.
     const sites = scope.job?.callSites ?? this.rootCallSites;
-    const shared = cacheScope === "none" ? this.uncachedCalls.get(expr) : this.calls.get(evalHash);
+    const shared =
+      cacheScope === "none" ? this.uncachedCalls.get(source) : this.calls.get(evalHash);
     if (shared) {
       slot.job = shared.job;
       if (cacheScope === "none" || sites.has(evalHash)) return shared.promise;
@@ -332,7 +333,7 @@ export class Execution {
       scope: cacheScope,
       prov,
     });
-    if (cacheScope === "none") this.uncachedCalls.set(expr, { promise, job });
+    if (cacheScope === "none") this.uncachedCalls.set(source, { promise, job });
     else this.calls.set(evalHash, { promise, job });
     this.inflight.add(promise);
     void promise.then(
