@@ -81,16 +81,8 @@ export function resolveTask(name: string, file: string): Task {
 export function parseTaskOptions(pairs: readonly string[] = []): CallTaskOptions {
   const options: Record<string, unknown> = {};
   for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError(`-o expects key=value, got "${pair}"`);
-    const raw = pair.slice(eq + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // A plain string.
-    }
-    options[toCamelCase(pair.slice(0, eq))] = value;
+    const [key, value] = keyAndValue("-o", "key=value", pair);
+    options[toCamelCase(key)] = value;
   }
   try {
     validateTaskOptions(options, "-o", true);
@@ -98,6 +90,21 @@ export function parseTaskOptions(pairs: readonly string[] = []): CallTaskOptions
     throw new UsageError((error as Error).message);
   }
   return options as CallTaskOptions;
+}
+
+/**
+ * A `name=value` command-line word split at its first `=`, the value read as JSON when it
+ * parses and as a string otherwise.
+ */
+function keyAndValue(flag: string, shape: string, pair: string): [string, unknown] {
+  const eq = pair.indexOf("=");
+  if (eq <= 0) throw new UsageError(`${flag} expects ${shape}, got "${pair}"`);
+  const raw = pair.slice(eq + 1);
+  try {
+    return [pair.slice(0, eq), JSON.parse(raw)];
+  } catch {
+    return [pair.slice(0, eq), raw];
+  }
 }
 
 /**
@@ -122,17 +129,9 @@ export function parseRunContext(
     context = parsed as JobContext;
   }
   for (const pair of pairs) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--context expects path=value, got "${pair}"`);
-    const raw = pair.slice(eq + 1);
-    let value: unknown = raw;
+    const [dottedPath, value] = keyAndValue("--context", "path=value", pair);
     try {
-      value = JSON.parse(raw);
-    } catch {
-      // A plain string.
-    }
-    try {
-      context = mergeContext(context ?? {}, contextAt(pair.slice(0, eq), value));
+      context = mergeContext(context ?? {}, contextAt(dottedPath, value));
     } catch (error) {
       throw new UsageError(`--context: ${(error as Error).message}`);
     }

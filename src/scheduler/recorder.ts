@@ -22,6 +22,8 @@ export interface CallRecord {
 
 /** Writes the provenance rows of jobs and calls. */
 export class Recorder {
+  private readonly contextHashes = new WeakMap<JobContext, string>();
+
   constructor(private readonly backend: Backend) {}
 
   /** The job row, as it is now. */
@@ -41,8 +43,14 @@ export class Recorder {
 
   /** A job's context, as the `redun.context` tag holding its hash (the value is stored too). */
   context(job: Job, context: JobContext): void {
-    const hash = hashValue(context, `the context of task "${job.task.fullname}"`);
-    this.backend.recordValue(hash, context, `the context of task "${job.task.fullname}"`);
+    // Jobs share their parent's context object: hash and store each one once.
+    let hash = this.contextHashes.get(context);
+    if (hash === undefined) {
+      const where = `the context of task "${job.task.fullname}"`;
+      hash = hashValue(context, where);
+      this.backend.recordValue(hash, context, where);
+      this.contextHashes.set(context, hash);
+    }
     const json = JSON.stringify(hash);
     this.backend.recordTag({
       tag_hash: tagHash("Job", job.id, "redun.context", json),
