@@ -2,6 +2,12 @@
 // The `redun` command: runs the compiled CLI in dist/, which `npm run build` makes (and
 // `npm ci`, `npm install` and `npm pack` run it through the `prepare` script). TypeScript
 // support for workflow files is registered later, only by commands that may import them.
+import module from "node:module";
+
+// Node 22.1+: V8 keeps the compiled code of redun's modules (and tsx's, and the workflow's)
+// in a disk cache (NODE_COMPILE_CACHE, or a folder in the OS's temporary directory), which
+// saves a good part of each start. Node 20 has no such cache.
+module.enableCompileCache?.();
 let main;
 try {
   ({ main } = await import("../dist/cli/main.js"));

@@ -1,6 +1,10 @@
 /**
  * redun for TypeScript: workflows as plain functions, evaluated lazily by a caching
- * scheduler that records provenance.
+ * scheduler that records provenance. This root is the workflow author's API: tasks and
+ * their options, expressions and scheduler helpers, values, files and script tasks, the
+ * `Scheduler`, configuration, and the errors a run can end with. Tools and plug-ins find the
+ * rest behind subpaths: `redun/backend` (provenance queries, migrations, export/import),
+ * `redun/executors` (writing an executor), `redun/files` (filesystems).
  *
  * @packageDocumentation
  */
@@ -13,6 +17,7 @@ export {
   findTask,
   allTasks,
   isTask,
+  TaskExpression,
   type Task,
   type TaskFunction,
   type NamespacedTask,
@@ -29,7 +34,6 @@ export type { JobContext } from "./api/job-context.ts";
 export type { Lazy, LazyArgs, Resolved } from "./api/types.ts";
 export {
   Expression,
-  TaskExpression,
   SimpleExpression,
   ValueExpression,
   SchedulerExpression,
@@ -57,7 +61,7 @@ export {
 export { registerType, type TypeHandler } from "./values/registry.ts";
 export { registerErrorClass } from "./values/serialize.ts";
 export { hashValue } from "./values/hash.ts";
-export { UnsupportedValueError } from "./values/errors.ts";
+export { RedunError, UnsupportedValueError } from "./values/errors.ts";
 export {
   Scheduler,
   DryRunResult,
@@ -65,103 +69,12 @@ export {
   type RunOptions,
 } from "./scheduler/scheduler.ts";
 export { LimitError } from "./scheduler/limits.ts";
-export { Backend, type BackendOptions } from "./backend/backend.ts";
-export {
-  ValueTooLargeError,
-  ValueMissingError,
-  VALUE_FORMAT,
-  VALUE_REF_FORMAT,
-  type StoredValue,
-} from "./backend/value-rows.ts";
-export {
-  openDatabase,
-  registerDatabaseOpener,
-  DatabaseConnectionError,
-  type ConnectionOptions,
-  type DatabaseHandle,
-  type DatabaseOpener,
-  type Dialect,
-} from "./backend/database.ts";
-export { backendOptionsFromConfig } from "./backend/from-config.ts";
-export {
-  ensureSchema,
-  migrateTo,
-  schemaVersion,
-  versionHistory,
-  SchemaVersionError,
-} from "./backend/migrate.ts";
-export {
-  COMPATIBLE_VERSIONS,
-  LATEST_VERSION,
-  MIGRATIONS,
-  type Migration,
-} from "./backend/migrations/index.ts";
-export {
-  withRetry,
-  isTransientError,
-  DatabaseUnavailableError,
-  type RetryPolicy,
-} from "./backend/retry.ts";
-export { openValueStore, LocalValueStore, type ValueStore } from "./backend/value-store.ts";
-export {
-  listExecutions,
-  getExecution,
-  executionJobs,
-  getJob,
-  jobTree,
-  getCall,
-  getValue,
-  getValues,
-  valueProvenance,
-  argumentUpstream,
-  resolveId,
-  missReason,
-  IdLookupError,
-  type ExecutionFilter,
-  type MissReason,
-  type ProvenanceSource,
-  type ExecutionInfo,
-  type JobInfo,
-  type JobNode,
-  type ValueInfo,
-  type ArgumentInfo,
-  type CallInfo,
-  type ValueProvenance,
-  type EntityType,
-} from "./backend/queries.ts";
-export { addTags, getTags, findByTag, removeTags, tagHash, type Tag } from "./backend/tags.ts";
-export { OpaqueValue } from "./backend/opaque-value.ts";
-export {
-  exportRows,
-  writeExport,
-  readExport,
-  importRows,
-  transfer,
-  ImportFormatError,
-  type ExportHeader,
-  type ExportRow,
-  type ExportOptions,
-  type ImportResult,
-} from "./backend/transfer.ts";
-export {
-  registerExecutorType,
-  type Executor,
-  type ExecutorFactory,
-  type ExecutorContext,
-  type JobSpec,
-} from "./executors/executor.ts";
-export { LocalExecutor, type LocalExecutorOptions } from "./executors/local/local.ts";
-export { DockerExecutor, type DockerExecutorOptions } from "./executors/docker/docker.ts";
-export { AwsBatchExecutor } from "./executors/aws-batch/aws-batch.ts";
-export {
-  prepareRemoteJob,
-  collectRemoteResult,
-  RemoteJobError,
-  type RemoteJobSettings,
-  type PreparedRemoteJob,
-} from "./executors/remote/job.ts";
-export { buildCodePackage, type CodePackage } from "./executors/remote/code-package.ts";
-export type { RemoteJobInput } from "./executors/remote/scratch.ts";
+export { CancelledError, DryRunMiss } from "./scheduler/failure.ts";
+export type { BackendOptions } from "./backend/backend.ts";
+export type { ConnectionOptions } from "./backend/connection.ts";
+export type { RetryPolicy } from "./backend/retry.ts";
+export { DatabaseUnavailableError } from "./backend/retry.ts";
+export { ValueTooLargeError, ValueMissingError } from "./backend/value-rows.ts";
 export {
   File,
   Dir,
@@ -172,18 +85,7 @@ export {
   type FileOptions,
   type GlobOptions,
 } from "./files/file.ts";
-export {
-  registerFileSystem,
-  getFileSystem,
-  FileNotFoundError,
-  ReadOnlyFileSystemError,
-  type FileSystem,
-  type FileStat,
-  type ListOptions,
-} from "./files/filesystem.ts";
-export { LocalFileSystem } from "./files/local.ts";
-export { S3FileSystem, configureS3, type S3Options } from "./files/s3.ts";
-export { HttpFileSystem } from "./files/http.ts";
+export { FileNotFoundError, ReadOnlyFileSystemError } from "./files/filesystem.ts";
 export {
   script,
   scriptTask,
@@ -204,6 +106,10 @@ export {
   type ExecutorConfig,
   type FederatedTaskConfig,
 } from "./config/config.ts";
-export { ConfigError } from "./config/errors.ts";
-export { registerExecutorSchema } from "./config/executor-options.ts";
-export type { OptionSchema, OptionSpec, OptionType } from "./config/options.ts";
+export { ConfigError } from "./config/config-error.ts";
+// Type-only: the built-in executors' task options (merged into ExecutorTaskOptions) reach the
+// package's types without their modules loading.
+export type { DockerTaskOptions } from "./executors/docker/docker-task-options.ts";
+export type { BatchTaskOptions } from "./executors/aws-batch/batch-task-options.ts";
+export type { GlueTaskOptions } from "./executors/aws-glue/glue-task-options.ts";
+export type { K8sTaskOptions } from "./executors/kubernetes/k8s-task-options.ts";

@@ -15,7 +15,13 @@ import { flushWarnings } from "../src/api/warnings.ts";
 import { bindDefaultArgs } from "../src/scheduler/default-args.ts";
 import * as d from "./fixtures/defaults/defaults.ts";
 import { makeProject, redun, writeFile } from "./helpers/cli.ts";
-import { withEnv } from "./helpers/engine.ts";
+import { tempDir, withEnv } from "./helpers/engine.ts";
+import {
+  backendIni,
+  createTestDatabase,
+  forEachDialect,
+  withDialectEnv,
+} from "./helpers/dialects.ts";
 
 // Warnings given while the fixture was defined, before any test flushes them elsewhere.
 const definitionWarnings: string[] = [];
@@ -95,22 +101,25 @@ describe("default warnings", () => {
 });
 
 describe("defaults through the scheduler", () => {
-  it("add(1) and add(1, 10) with b = 10 are one cache entry", async () => {
-    await withEnv({ mode: "inline" }, async ({ scheduler, query }) => {
-      assert.equal(await scheduler.run(d.add(1)), 11);
-      assert.equal(await scheduler.run(d.add(1, 10)), 11);
-      assert.equal(await scheduler.run(d.add(1, undefined)), 11);
-      const jobs = query<{ cached: number }>(
-        "select cached from job where task_hash = ? order by start_time",
-        d.add.hash,
-      );
-      assert.deepEqual(
-        jobs.map((j) => j.cached),
-        [0, 1, 1],
-      );
-      assert.equal(query("select * from evaluation where task_hash = ?", d.add.hash).length, 1);
-      assert.equal(await scheduler.run(d.add(1, 5)), 6);
-      assert.equal(query("select * from evaluation where task_hash = ?", d.add.hash).length, 2);
+  forEachDialect((dialect) => {
+    it(`[${dialect}] add(1) and add(1, 10) with b = 10 are one cache entry`, async () => {
+      await withDialectEnv(dialect, { mode: "inline" }, async ({ scheduler, query }) => {
+        assert.equal(await scheduler.run(d.add(1)), 11);
+        assert.equal(await scheduler.run(d.add(1, 10)), 11);
+        assert.equal(await scheduler.run(d.add(1, undefined)), 11);
+        const jobs = await query<{ cached: number }>(
+          "select cached from job where task_hash = ? order by start_time",
+          d.add.hash,
+        );
+        assert.deepEqual(
+          jobs.map((j) => j.cached),
+          [0, 1, 1],
+        );
+        const evaluations = () => query("select * from evaluation where task_hash = ?", d.add.hash);
+        assert.equal((await evaluations()).length, 1);
+        assert.equal(await scheduler.run(d.add(1, 5)), 6);
+        assert.equal((await evaluations()).length, 2);
+      });
     });
   });
 
@@ -131,35 +140,34 @@ describe("defaults through the scheduler", () => {
     });
   });
 
-  it("reruns a task whose default File changed", async () => {
-    await withEnv({ mode: "inline" }, async ({ scheduler, dir, query }) => {
-      const cwd = process.cwd();
-      process.chdir(dir);
-      try {
-        fs.writeFileSync("words.txt", "one two three");
-        assert.equal(await scheduler.run(d.countWords()), 3);
-        assert.equal(await scheduler.run(d.countWords()), 3);
-        fs.writeFileSync("words.txt", "one two three four five");
-        assert.equal(await scheduler.run(d.countWords()), 5);
-        const jobs = query<{ cached: number }>(
-          "select cached from job where task_hash = ? order by start_time",
-          d.countWords.hash,
-        );
-        assert.deepEqual(
-          jobs.map((j) => j.cached),
-          [0, 1, 0],
-        );
-      } finally {
-        process.chdir(cwd);
-      }
+  forEachDialect((dialect) => {
+    it(`[${dialect}] reruns a task whose default File changed`, async () => {
+      await withDialectEnv(dialect, { mode: "inline" }, async ({ scheduler, dir, query }) => {
+        const cwd = process.cwd();
+        process.chdir(dir);
+        try {
+          fs.writeFileSync("words.txt", "one two three");
+          assert.equal(await scheduler.run(d.countWords()), 3);
+          assert.equal(await scheduler.run(d.countWords()), 3);
+          fs.writeFileSync("words.txt", "one two three four five");
+          assert.equal(await scheduler.run(d.countWords()), 5);
+          const jobs = await query<{ cached: number }>(
+            "select cached from job where task_hash = ? order by start_time",
+            d.countWords.hash,
+          );
+          assert.deepEqual(
+            jobs.map((j) => j.cached),
+            [0, 1, 0],
+          );
+        } finally {
+          process.chdir(cwd);
+        }
+      });
     });
   });
 });
 
 const INI = `
-[backend]
-db_uri = sqlite:///redun.db
-
 [scheduler]
 job_status_interval = 0
 ignore_warnings = namespace
@@ -193,34 +201,46 @@ const SPY = path.join(
 );
 
 describe("defaults through redun run", () => {
-  it("reruns main(urlsFile = new File('urls.txt')) after urls.txt changes", () => {
-    const dir = makeProject({ ".redun/redun.ini": INI, "workflow.ts": WORD_COUNT });
-    const env = { REDUN_CACHE_DIR: path.join(dir, "cache") };
-    try {
-      writeFile(dir, "urls.txt", "a b c");
-      const first = redun(dir, ["run", "workflow.ts", "main"], env);
-      assert.equal(first.code, 0, first.stderr);
-      assert.equal(first.stdout.trim(), "3");
-      // The opaque default of another task in the file is named in a warning.
-      assert.match(first.stderr, /warning \(defaults\): task "wc\.stamp".*parameter "at"/);
-      assert.doesNotMatch(first.stderr, /task "wc\.main"/);
+  forEachDialect((dialect) => {
+    it(`[${dialect}] reruns main(urlsFile = new File('urls.txt')) after urls.txt changes`, async () => {
+      const dbDir = tempDir();
+      const db = await createTestDatabase(dialect, dbDir);
+      const dir = makeProject({
+        ".redun/redun.ini": backendIni(db) + INI,
+        "workflow.ts": WORD_COUNT,
+      });
+      const env = { ...db.env, REDUN_CACHE_DIR: path.join(dir, "cache") };
+      try {
+        writeFile(dir, "urls.txt", "a b c");
+        const first = redun(dir, ["run", "workflow.ts", "main"], env);
+        assert.equal(first.code, 0, first.stderr);
+        assert.equal(first.stdout.trim(), "3");
+        // The opaque default of another task in the file is named in a warning.
+        assert.match(first.stderr, /warning \(defaults\): task "wc\.stamp".*parameter "at"/);
+        assert.doesNotMatch(first.stderr, /task "wc\.main"/);
 
-      const again = redun(dir, ["run", "workflow.ts", "main"], env);
-      assert.equal(again.stdout.trim(), "3");
-      assert.equal(fs.readFileSync(path.join(dir, "runs.log"), "utf8"), "main\n");
+        const again = redun(dir, ["run", "workflow.ts", "main"], env);
+        assert.equal(again.stdout.trim(), "3");
+        assert.equal(fs.readFileSync(path.join(dir, "runs.log"), "utf8"), "main\n");
 
-      writeFile(dir, "urls.txt", "a b c d e");
-      const changed = redun(dir, ["run", "workflow.ts", "main"], env);
-      assert.equal(changed.code, 0, changed.stderr);
-      assert.equal(changed.stdout.trim(), "5");
-      assert.equal(fs.readFileSync(path.join(dir, "runs.log"), "utf8"), "main\nmain\n");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+        writeFile(dir, "urls.txt", "a b c d e");
+        const changed = redun(dir, ["run", "workflow.ts", "main"], env);
+        assert.equal(changed.code, 0, changed.stderr);
+        assert.equal(changed.stdout.trim(), "5");
+        assert.equal(fs.readFileSync(path.join(dir, "runs.log"), "utf8"), "main\nmain\n");
+      } finally {
+        await db.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(dbDir, { recursive: true, force: true });
+      }
+    });
   });
 
   it("does not load typescript when the workflow's analysis is cached", () => {
-    const dir = makeProject({ ".redun/redun.ini": INI, "workflow.ts": WORD_COUNT });
+    const dir = makeProject({
+      ".redun/redun.ini": "[backend]\ndb_uri = sqlite:///redun.db\n" + INI,
+      "workflow.ts": WORD_COUNT,
+    });
     const log = path.join(dir, "typescript.log");
     const env = {
       REDUN_CACHE_DIR: path.join(dir, "cache"),

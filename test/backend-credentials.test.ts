@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { Backend } from "../src/index.ts";
+import { Backend } from "../src/backend/index.ts";
 import { makeProject, redun } from "./helpers/cli.ts";
 import { FLOW, query, schemaObjects } from "./helpers/backend.ts";
 import { motoAvailable, startMoto, type Moto } from "./helpers/moto.ts";

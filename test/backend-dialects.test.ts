@@ -136,7 +136,7 @@ describe("SQLite and PostgreSQL", () => {
       import { createRequire } from "node:module";
       const require = createRequire(import.meta.url);
       const loaded = () => Object.keys(require.cache).filter((k) => /node_modules\\/(pg|pg-pool|@aws-sdk)\\//.test(k)).length;
-      const redun = await import(${JSON.stringify(REPO + "/src/index.ts")});
+      const redun = await import(${JSON.stringify(REPO + "/src/backend/index.ts")});
       const before = loaded();
       const backend = await redun.Backend.open({ dbUri: "sqlite:///:memory:" });
       await backend.close();

@@ -292,7 +292,7 @@ describe("SQLite prepared-statement writes", () => {
         backend.getEvaluation(h("ex")),
         backend.getEvaluation(h("missing")),
       ]);
-      assert.deepEqual(hit, { valueHash: h("vx"), value: { answer: 42 } });
+      assert.deepEqual(hit, { valueHash: h("vx"), value: { answer: 42 }, callHashes: [] });
       assert.equal(miss, undefined);
     } finally {
       await backend.close();

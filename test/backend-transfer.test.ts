@@ -1,6 +1,7 @@
 /**
  * Moving provenance between repositories: `redun export` / `redun import` (JSON lines)
- * reproduce the same `redun log` in an empty database of the other dialect, and
+ * reproduce the same `redun log` in an empty database of the other dialect (SQLite to
+ * PostgreSQL and back), and
  * `redun push` / `redun pull` between a local SQLite repository and a shared PostgreSQL
  * one are idempotent and carry the cache with them.
  */
@@ -10,6 +11,7 @@ import path from "node:path";
 import { describe, test } from "node:test";
 import { jobTotals } from "./helpers/cli.ts";
 import { FLOW, json, useBackendProjects, tableCounts, type Project } from "./helpers/backend.ts";
+import { forEachDialect } from "./helpers/dialects.ts";
 
 /** `redun log` views of a repository: the list, each execution, and its root job's call. */
 function logViews(p: Project): string[] {
@@ -35,70 +37,76 @@ describe("export, import, push and pull", () => {
   const backends = useBackendProjects();
   const project = backends.project;
 
-  test("export, then import into an empty database, reproduces `redun log`", async () => {
-    const source = await project(
-      "sqlite",
-      "value_store_path = values\nvalue_store_min_size = 1000\n",
-    );
-    for (const args of [
-      ["main", "--x", "3"],
-      ["fanout", "--n", "5"],
-      ["bigLength", "--n", "3000"],
-      ["partly", "--message", "oops"],
-    ]) {
-      source.redun(["run", FLOW, ...args]);
-    }
-    const executions = json(source.redun(["log", "--format", "json"])).executions;
-    assert.equal(executions.length, 4);
-    const tagged = source.redun(["tag", "add", executions[0].id.slice(0, 8), "release=1.0"]);
-    assert.equal(tagged.code, 0, tagged.stderr);
+  forEachDialect((dialect) => {
+    const other = dialect === "sqlite" ? "postgresql" : "sqlite";
+    test(`[${dialect}] export, then import into an empty ${other} database, reproduces \`redun log\``, async () => {
+      const source = await project(
+        dialect,
+        "value_store_path = values\nvalue_store_min_size = 1000\n",
+      );
+      for (const args of [
+        ["main", "--x", "3"],
+        ["fanout", "--n", "5"],
+        ["bigLength", "--n", "3000"],
+        ["partly", "--message", "oops"],
+      ]) {
+        source.redun(["run", FLOW, ...args]);
+      }
+      const executions = json(source.redun(["log", "--format", "json"])).executions;
+      assert.equal(executions.length, 4);
+      const tagged = source.redun(["tag", "add", executions[0].id.slice(0, 8), "release=1.0"]);
+      assert.equal(tagged.code, 0, tagged.stderr);
 
-    const file = path.join(source.dir, "provenance.jsonl");
-    const exported = source.redun(["export", file]);
-    assert.equal(exported.code, 0, exported.stderr);
-    const lines = fs.readFileSync(file, "utf8").trim().split("\n");
-    assert.deepEqual(JSON.parse(lines[0]!), { redun: "provenance", format: 1, schema: 2 });
-    assert.match(exported.stderr, new RegExp(`Exported ${lines.length - 1} rows`));
-    assert.ok(
-      lines.slice(1).every((l) => JSON.parse(l).row.format !== "ref"),
-      "values from the value store are exported with their bytes",
-    );
+      const file = path.join(source.dir, "provenance.jsonl");
+      const exported = source.redun(["export", file]);
+      assert.equal(exported.code, 0, exported.stderr);
+      const lines = fs.readFileSync(file, "utf8").trim().split("\n");
+      assert.deepEqual(JSON.parse(lines[0]!), { redun: "provenance", format: 1, schema: 2 });
+      assert.match(exported.stderr, new RegExp(`Exported ${lines.length - 1} rows`));
+      assert.ok(
+        lines.slice(1).every((l) => JSON.parse(l).row.format !== "ref"),
+        "values from the value store are exported with their bytes",
+      );
 
-    const target = await project("postgresql");
-    const imported = target.redun(["import", file]);
-    assert.equal(imported.code, 0, imported.stderr);
-    assert.equal(imported.stdout, `imported ${lines.length - 1} rows (${lines.length - 1} new)\n`);
-    assert.deepEqual(logViews(target), logViews(source));
-    assert.deepEqual(await tableCounts(target.db), await tableCounts(source.db));
+      const target = await project(other);
+      const imported = target.redun(["import", file]);
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.equal(
+        imported.stdout,
+        `imported ${lines.length - 1} rows (${lines.length - 1} new)\n`,
+      );
+      assert.deepEqual(logViews(target), logViews(source));
+      assert.deepEqual(await tableCounts(target.db), await tableCounts(source.db));
 
-    const counts = await tableCounts(target.db);
-    const again = target.redun(["import", file]);
-    assert.equal(again.stdout, `imported ${lines.length - 1} rows (0 new)\n`);
-    assert.deepEqual(await tableCounts(target.db), counts, "a second import changes nothing");
+      const counts = await tableCounts(target.db);
+      const again = target.redun(["import", file]);
+      assert.equal(again.stdout, `imported ${lines.length - 1} rows (0 new)\n`);
+      assert.deepEqual(await tableCounts(target.db), counts, "a second import changes nothing");
 
-    // The imported cache is usable: the same call is replayed, not run.
-    const replay = target.redun(["run", FLOW, "main", "--x", "3"]);
-    assert.equal(replay.code, 0, replay.stderr);
-    assert.equal(jobTotals(replay.stderr).DONE, 0);
+      // The imported cache is usable: the same call is replayed, not run.
+      const replay = target.redun(["run", FLOW, "main", "--x", "3"]);
+      assert.equal(replay.code, 0, replay.stderr);
+      assert.equal(jobTotals(replay.stderr).DONE, 0);
 
-    // One execution, and what it references.
-    const fanout = executions.find((e: any) => e.args.includes("fanout"));
-    const partial = path.join(source.dir, "fanout.jsonl");
-    assert.equal(source.redun(["export", "--execution", fanout.id.slice(0, 8), partial]).code, 0);
-    const third = await project("sqlite");
-    assert.equal(third.redun(["import", partial]).code, 0);
-    const list = json(third.redun(["log", "--format", "json"]));
-    assert.deepEqual(
-      list.executions.map((e: any) => e.id),
-      [fanout.id],
-    );
-    assert.equal(third.redun(["log", fanout.id]).stdout, source.redun(["log", fanout.id]).stdout);
+      // One execution, and what it references.
+      const fanout = executions.find((e: any) => e.args.includes("fanout"));
+      const partial = path.join(source.dir, "fanout.jsonl");
+      assert.equal(source.redun(["export", "--execution", fanout.id.slice(0, 8), partial]).code, 0);
+      const third = await project(dialect);
+      assert.equal(third.redun(["import", partial]).code, 0);
+      const list = json(third.redun(["log", "--format", "json"]));
+      assert.deepEqual(
+        list.executions.map((e: any) => e.id),
+        [fanout.id],
+      );
+      assert.equal(third.redun(["log", fanout.id]).stdout, source.redun(["log", fanout.id]).stdout);
 
-    const bad = path.join(source.dir, "bad.jsonl");
-    fs.writeFileSync(bad, '{"hello": 1}\n');
-    const refused = target.redun(["import", bad]);
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^redun: error: .*bad\.jsonl: not a redun provenance export/m);
+      const bad = path.join(source.dir, "bad.jsonl");
+      fs.writeFileSync(bad, '{"hello": 1}\n');
+      const refused = target.redun(["import", bad]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /^redun: error: .*bad\.jsonl: not a redun provenance export/m);
+    });
   });
 
   test("push and pull between local SQLite and shared PostgreSQL are idempotent", async () => {

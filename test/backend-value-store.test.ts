@@ -139,36 +139,45 @@ describe("value store and max_value_size", () => {
       await moto?.stop();
     });
 
-    test("postgresql: big values go to an s3:// value store and are replayed from it", async () => {
-      const p = await project(
-        "postgresql",
-        "value_store_path = s3://redun-values/store/\nvalue_store_min_size = 1000\n",
-      );
-      const env = moto.env;
-      const keys = async () =>
-        ((await s3.send(new ListObjectsV2Command({ Bucket: "redun-values" }))).Contents ?? []).map(
-          (o) => [o.Key, o.Size],
+    for (const dialect of DIALECTS) {
+      test(`${dialect}: big values go to an s3:// value store and are replayed from it`, async () => {
+        // A prefix per dialect: each test starts with an empty store.
+        const prefix = `store-${dialect}/`;
+        const p = await project(
+          dialect,
+          `value_store_path = s3://redun-values/${prefix}\nvalue_store_min_size = 1000\n`,
         );
+        const env = moto.env;
+        const keys = async () =>
+          (
+            (await s3.send(new ListObjectsV2Command({ Bucket: "redun-values", Prefix: prefix })))
+              .Contents ?? []
+          ).map((o) => [o.Key, o.Size]);
 
-      const first = p.redun(["run", FLOW, "bigLength", "--n", String(BIG)], env);
-      assert.equal(first.code, 0, first.stderr);
-      assert.equal(first.stdout.trim(), `{ length: ${BIG}, small: 9 }`);
-      const refs = (await valueRows(p)).filter((r) => r.format === "ref");
-      assert.equal(refs.length, 1);
-      assert.equal(Number(refs[0]!.size), 0);
-      const key = `store/${refs[0]!.value_hash}`;
-      assert.deepEqual(await keys(), [[key, BIG + 2]]);
+        const first = p.redun(["run", FLOW, "bigLength", "--n", String(BIG)], env);
+        assert.equal(first.code, 0, first.stderr);
+        assert.equal(first.stdout.trim(), `{ length: ${BIG}, small: 9 }`);
+        const refs = (await valueRows(p)).filter((r) => r.format === "ref");
+        assert.equal(refs.length, 1);
+        assert.equal(Number(refs[0]!.size), 0);
+        const key = `${prefix}${refs[0]!.value_hash}`;
+        assert.deepEqual(await keys(), [[key, BIG + 2]]);
 
-      const second = p.redun(["run", FLOW, "bigLength", "--n", String(BIG)], env);
-      assert.equal(second.code, 0, second.stderr);
-      assert.equal(second.stdout.trim(), `{ length: ${BIG}, small: 9 }`);
-      assert.equal(jobTotals(second.stderr).DONE, 0);
+        const second = p.redun(["run", FLOW, "bigLength", "--n", String(BIG)], env);
+        assert.equal(second.code, 0, second.stderr);
+        assert.equal(second.stdout.trim(), `{ length: ${BIG}, small: 9 }`);
+        assert.equal(jobTotals(second.stderr).DONE, 0);
 
-      await s3.send(new DeleteObjectCommand({ Bucket: "redun-values", Key: key }));
-      const third = p.redun(["run", FLOW, "bigLength", "--n", String(BIG)], env);
-      assert.equal(third.code, 0, third.stderr);
-      assert.deepEqual(countRuns(p.dir).slice(4), ["big"], "only the missing value was made again");
-      assert.deepEqual(await keys(), [[key, BIG + 2]]);
-    });
+        await s3.send(new DeleteObjectCommand({ Bucket: "redun-values", Key: key }));
+        const third = p.redun(["run", FLOW, "bigLength", "--n", String(BIG)], env);
+        assert.equal(third.code, 0, third.stderr);
+        assert.deepEqual(
+          countRuns(p.dir).slice(4),
+          ["big"],
+          "only the missing value was made again",
+        );
+        assert.deepEqual(await keys(), [[key, BIG + 2]]);
+      });
+    }
   });
 });

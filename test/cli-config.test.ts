@@ -11,7 +11,8 @@ import { makeProject, redun, writeFile } from "./helpers/cli.ts";
 const WORKFLOW = `
 import fs from "node:fs";
 import { isMainThread, threadId } from "node:worker_threads";
-import { namespace, task as plainTask, Scheduler, LocalExecutor, type Config } from "redun";
+import { namespace, task as plainTask, Scheduler, type Config } from "redun";
+import { LocalExecutor } from "redun/executors";
 const { task } = namespace("cfg");
 
 /** Where the task ran: inline (scheduler thread), thread (worker thread) or process. */

@@ -1,6 +1,7 @@
 /**
  * The task API: definition and naming, task hashes, options, expressions and their hashes,
- * misuse of expressions, nout destructuring, tasks as first-class values.
+ * misuse of expressions, nout destructuring, tasks as first-class values. What reads the
+ * cache runs on SQLite and on PostgreSQL.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -29,6 +30,7 @@ import {
   WORKFLOWS,
   withEnv,
 } from "./helpers/engine.ts";
+import { forEachDialect, withDialectEnv } from "./helpers/dialects.ts";
 
 const { task: t } = namespace("engine_api_local");
 
@@ -267,19 +269,24 @@ describe("options", () => {
     });
   });
 
-  it(".options({ cache: false }) reruns only that call; .exportOptions reruns the calls beneath too", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      await scheduler.run(api.parent(counter, 1));
-      assert.deepEqual(lines(counter), ["parent 1", "child 1"]);
+  forEachDialect((dialect) => {
+    it(`[${dialect}] .options({ cache: false }) reruns only that call; .exportOptions reruns the calls beneath too`, async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        await scheduler.run(api.parent(counter, 1));
+        assert.deepEqual(lines(counter), ["parent 1", "child 1"]);
 
-      assert.equal(await scheduler.run(api.parent.options({ cache: false })(counter, 1)), 2);
-      assert.deepEqual(lines(counter).slice(2), ["parent 1"]);
-      assert.equal(scheduler.status.count(api.child.fullname, "CACHED"), 1);
+        assert.equal(await scheduler.run(api.parent.options({ cache: false })(counter, 1)), 2);
+        assert.deepEqual(lines(counter).slice(2), ["parent 1"]);
+        assert.equal(scheduler.status.count(api.child.fullname, "CACHED"), 1);
 
-      assert.equal(await scheduler.run(api.parent.exportOptions({ cache: false })(counter, 1)), 2);
-      assert.deepEqual(lines(counter).slice(3), ["parent 1", "child 1"]);
-      assert.equal(scheduler.status.count(api.child.fullname, "DONE"), 1);
+        assert.equal(
+          await scheduler.run(api.parent.exportOptions({ cache: false })(counter, 1)),
+          2,
+        );
+        assert.deepEqual(lines(counter).slice(3), ["parent 1", "child 1"]);
+        assert.equal(scheduler.status.count(api.child.fullname, "DONE"), 1);
+      });
     });
   });
 
@@ -421,12 +428,16 @@ describe("tasks as first-class values", () => {
     });
   });
 
-  it("a task returned as a value comes back as the same task", async () => {
-    await withEnv({}, async ({ scheduler, newScheduler }) => {
-      const got = await scheduler.run(api.pickTask("double"));
-      assert.equal(got, api.double);
-      const replayed = await newScheduler().run(api.pickTask("double"));
-      assert.equal(replayed, api.double);
+  forEachDialect((dialect) => {
+    it(`[${dialect}] a task returned as a value comes back as the same task`, async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, newScheduler }) => {
+        const got = await scheduler.run(api.pickTask("double"));
+        assert.equal(got, api.double);
+        const second = newScheduler();
+        const replayed = await second.run(api.pickTask("double"));
+        assert.equal(replayed, api.double);
+        assert.equal(second.status.count(api.pickTask.fullname, "CACHED"), 1, "from the cache");
+      });
     });
   });
 

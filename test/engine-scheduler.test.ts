@@ -1,7 +1,8 @@
 /**
  * Scheduler semantics: helpers, caching, CSE, cache scopes, retries, failures, limits,
  * executors, scale and dry runs. Workflows live in fixtures/workflows/engine-sched.ts and
- * run on real worker threads / child processes with real SQLite files.
+ * run on real worker threads / child processes; what touches the backend (caching, failures,
+ * replays, dry runs) runs on a real SQLite file and on a real PostgreSQL database.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -24,6 +25,13 @@ import {
 } from "../src/index.ts";
 import * as wf from "./fixtures/workflows/engine-sched.ts";
 import { lines, maxOverlap, runInChild, tempDir, withEnv } from "./helpers/engine.ts";
+import {
+  createTestDatabase,
+  forEachDialect,
+  withDialectEnv,
+  type DialectName,
+  type TestDatabase,
+} from "./helpers/dialects.ts";
 
 const SCHED = "engine_sched";
 const name = (task: { fullname: string }) => task.fullname;
@@ -298,274 +306,288 @@ describe("scheduler helpers", () => {
   });
 });
 
-describe("caching", () => {
-  it("a second run is fully replayed from the cache", async () => {
-    await withEnv({}, async ({ scheduler, newScheduler, file }) => {
-      const counter = file("counter");
-      assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 3])), 14);
-      assert.equal(scheduler.status.count(name(wf.sq), "DONE"), 3);
-      assert.equal(lines(counter).length, 3);
+forEachDialect((dialect) =>
+  describe(`[${dialect}] caching`, () => {
+    it("a second run is fully replayed from the cache", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, newScheduler, file }) => {
+        const counter = file("counter");
+        assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 3])), 14);
+        assert.equal(scheduler.status.count(name(wf.sq), "DONE"), 3);
+        assert.equal(lines(counter).length, 3);
 
-      const second = newScheduler();
-      assert.equal(await second.run(wf.sumSquares(counter, [1, 2, 3])), 14);
-      assert.equal(second.status.count(name(wf.sq), "CACHED"), 3);
-      assert.equal(second.status.count(name(wf.sumSquares), "CACHED"), 1);
-      assert.equal(second.status.count(name(wf.sumList), "CACHED"), 1);
-      assert.equal(second.status.totals().DONE, 0);
-      assert.equal(lines(counter).length, 3, "no task body ran again");
+        const second = newScheduler();
+        assert.equal(await second.run(wf.sumSquares(counter, [1, 2, 3])), 14);
+        assert.equal(second.status.count(name(wf.sq), "CACHED"), 3);
+        assert.equal(second.status.count(name(wf.sumSquares), "CACHED"), 1);
+        assert.equal(second.status.count(name(wf.sumList), "CACHED"), 1);
+        assert.equal(second.status.totals().DONE, 0);
+        assert.equal(lines(counter).length, 3, "no task body ran again");
+      });
     });
-  });
 
-  it("a changed argument reruns only that call", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 3])), 14);
-      assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 4])), 21);
-      assert.equal(scheduler.status.count(name(wf.sq), "CACHED"), 2);
-      assert.equal(scheduler.status.count(name(wf.sq), "DONE"), 1);
-      assert.deepEqual(lines(counter).slice(0, 3).sort(), ["sq 1", "sq 2", "sq 3"]);
-      assert.deepEqual(lines(counter).slice(3), ["sq 4"]);
-      assert.equal(scheduler.status.count(name(wf.sumSquares), "DONE"), 1);
+    it("a changed argument reruns only that call", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 3])), 14);
+        assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 4])), 21);
+        assert.equal(scheduler.status.count(name(wf.sq), "CACHED"), 2);
+        assert.equal(scheduler.status.count(name(wf.sq), "DONE"), 1);
+        assert.deepEqual(lines(counter).slice(0, 3).sort(), ["sq 1", "sq 2", "sq 3"]);
+        assert.deepEqual(lines(counter).slice(3), ["sq 4"]);
+        assert.equal(scheduler.status.count(name(wf.sumSquares), "DONE"), 1);
+      });
     });
-  });
 
-  it("CSE: the same call twice in one run executes once", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      assert.deepEqual(
-        await scheduler.run([wf.sq(counter, 3), wf.sq(counter, 3), wf.add(wf.sq(counter, 3), 1)]),
-        [9, 9, 10],
-      );
-      assert.deepEqual(lines(counter), ["sq 3"]);
-      assert.equal(scheduler.status.count(name(wf.sq), "DONE"), 1);
+    it("CSE: the same call twice in one run executes once", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        assert.deepEqual(
+          await scheduler.run([wf.sq(counter, 3), wf.sq(counter, 3), wf.add(wf.sq(counter, 3), 1)]),
+          [9, 9, 10],
+        );
+        assert.deepEqual(lines(counter), ["sq 3"]);
+        assert.equal(scheduler.status.count(name(wf.sq), "DONE"), 1);
+      });
     });
-  });
 
-  it("CSE: identical calls returned by a worker task execute once", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      assert.deepEqual(await scheduler.run(wf.sameThrice(counter, 4)), [16, 16, 16]);
-      assert.deepEqual(lines(counter), ["sq 4"]);
+    it("CSE: identical calls returned by a worker task execute once", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        assert.deepEqual(await scheduler.run(wf.sameThrice(counter, 4)), [16, 16, 16]);
+        assert.deepEqual(lines(counter), ["sq 4"]);
+      });
     });
-  });
 
-  it("CSE: a call requested while the same call is running is shared", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      assert.deepEqual(
-        await scheduler.run([wf.viaFirst(counter, 6), wf.viaSecond(counter, 6)]),
-        [36, 36],
-      );
-      assert.deepEqual(lines(counter), ["slowSq start 6", "slowSq end 6"]);
-      assert.equal(scheduler.status.count(name(wf.slowSq), "DONE"), 1);
+    it("CSE: a call requested while the same call is running is shared", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        assert.deepEqual(
+          await scheduler.run([wf.viaFirst(counter, 6), wf.viaSecond(counter, 6)]),
+          [36, 36],
+        );
+        assert.deepEqual(lines(counter), ["slowSq start 6", "slowSq end 6"]);
+        assert.equal(scheduler.status.count(name(wf.slowSq), "DONE"), 1);
+      });
     });
-  });
 
-  it("CSE: calls requested at the same moment in parallel execute once", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      const calls = Array.from({ length: 6 }, () => wf.slowSq(counter, 7));
-      assert.deepEqual(await scheduler.run(calls), [49, 49, 49, 49, 49, 49]);
-      assert.deepEqual(lines(counter), ["slowSq start 7", "slowSq end 7"]);
+    it("CSE: calls requested at the same moment in parallel execute once", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        const calls = Array.from({ length: 6 }, () => wf.slowSq(counter, 7));
+        assert.deepEqual(await scheduler.run(calls), [49, 49, 49, 49, 49, 49]);
+        assert.deepEqual(lines(counter), ["slowSq start 7", "slowSq end 7"]);
+      });
     });
-  });
 
-  it("cache: false reruns across runs but still shares calls within a run", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      assert.deepEqual(
-        await scheduler.run([wf.uncached(counter, 1), wf.uncached(counter, 1)]),
-        [1001, 1001],
-      );
-      assert.equal(lines(counter).length, 1);
-      assert.equal(await scheduler.run(wf.uncached(counter, 1)), 1001);
-      assert.equal(lines(counter).length, 2);
-      assert.equal(scheduler.status.count(name(wf.uncached), "DONE"), 1);
-      assert.equal(scheduler.status.count(name(wf.uncached), "CACHED"), 0);
+    it("cache: false reruns across runs but still shares calls within a run", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        assert.deepEqual(
+          await scheduler.run([wf.uncached(counter, 1), wf.uncached(counter, 1)]),
+          [1001, 1001],
+        );
+        assert.equal(lines(counter).length, 1);
+        assert.equal(await scheduler.run(wf.uncached(counter, 1)), 1001);
+        assert.equal(lines(counter).length, 2);
+        assert.equal(scheduler.status.count(name(wf.uncached), "DONE"), 1);
+        assert.equal(scheduler.status.count(name(wf.uncached), "CACHED"), 0);
+      });
     });
-  });
 
-  it('cacheScope "cse" reruns across runs but shares within a run', async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      assert.deepEqual(
-        await scheduler.run([wf.cseOnly(counter, 1), wf.cseOnly(counter, 1)]),
-        [2001, 2001],
-      );
-      assert.equal(lines(counter).length, 1);
-      await scheduler.run(wf.cseOnly(counter, 1));
-      assert.equal(lines(counter).length, 2);
+    it('cacheScope "cse" reruns across runs but shares within a run', async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        assert.deepEqual(
+          await scheduler.run([wf.cseOnly(counter, 1), wf.cseOnly(counter, 1)]),
+          [2001, 2001],
+        );
+        assert.equal(lines(counter).length, 1);
+        await scheduler.run(wf.cseOnly(counter, 1));
+        assert.equal(lines(counter).length, 2);
+      });
     });
-  });
 
-  it('cacheScope "none" runs every call, even twice in one run', async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      assert.deepEqual(
-        await scheduler.run([wf.noScope(counter, 1), wf.noScope(counter, 1)]),
-        [3001, 3001],
-      );
-      assert.equal(lines(counter).length, 2);
-      assert.equal(scheduler.status.count(name(wf.noScope), "DONE"), 2);
-      await scheduler.run(wf.noScope(counter, 1));
-      assert.equal(lines(counter).length, 3);
+    it('cacheScope "none" runs every call, even twice in one run', async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        assert.deepEqual(
+          await scheduler.run([wf.noScope(counter, 1), wf.noScope(counter, 1)]),
+          [3001, 3001],
+        );
+        assert.equal(lines(counter).length, 2);
+        assert.equal(scheduler.status.count(name(wf.noScope), "DONE"), 2);
+        await scheduler.run(wf.noScope(counter, 1));
+        assert.equal(lines(counter).length, 3);
+      });
     });
-  });
 
-  it("call-time .options({ cacheScope }) overrides the definition", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      const cached = wf.noScope.options({ cacheScope: "backend" });
-      await scheduler.run(cached(counter, 9));
-      await scheduler.run(cached(counter, 9));
-      assert.equal(lines(counter).length, 1);
-      assert.equal(scheduler.status.count(name(wf.noScope), "CACHED"), 1);
+    it("call-time .options({ cacheScope }) overrides the definition", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        const cached = wf.noScope.options({ cacheScope: "backend" });
+        await scheduler.run(cached(counter, 9));
+        await scheduler.run(cached(counter, 9));
+        assert.equal(lines(counter).length, 1);
+        assert.equal(scheduler.status.count(name(wf.noScope), "CACHED"), 1);
+      });
     });
-  });
 
-  it("run(expr, { cache: false }) reruns everything but shares calls within the run", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      await scheduler.run(wf.sumSquares(counter, [1, 2, 2]));
-      assert.equal(lines(counter).length, 2);
-      assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 2]), { cache: false }), 9);
-      assert.equal(lines(counter).length, 4);
-      assert.equal(scheduler.status.totals().CACHED, 0);
-      assert.equal(scheduler.status.count(name(wf.sq), "DONE"), 2);
-      // The next normal run is cached again.
-      await scheduler.run(wf.sumSquares(counter, [1, 2, 2]));
-      assert.equal(lines(counter).length, 4);
-      assert.equal(scheduler.status.totals().DONE, 0);
+    it("run(expr, { cache: false }) reruns everything but shares calls within the run", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        await scheduler.run(wf.sumSquares(counter, [1, 2, 2]));
+        assert.equal(lines(counter).length, 2);
+        assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 2]), { cache: false }), 9);
+        assert.equal(lines(counter).length, 4);
+        assert.equal(scheduler.status.totals().CACHED, 0);
+        assert.equal(scheduler.status.count(name(wf.sq), "DONE"), 2);
+        // The next normal run is cached again.
+        await scheduler.run(wf.sumSquares(counter, [1, 2, 2]));
+        assert.equal(lines(counter).length, 4);
+        assert.equal(scheduler.status.totals().DONE, 0);
+      });
     });
-  });
 
-  it('checkValid "shallow" replays the final value without visiting the subtree', async () => {
-    await withEnv({}, async ({ scheduler, newScheduler, file }) => {
-      const counter = file("counter");
-      assert.equal(await scheduler.run(wf.shallowOuter(counter, 1)), 2);
-      assert.deepEqual(lines(counter), ["outer 1", "inner 1"]);
-      const second = newScheduler();
-      assert.equal(await second.run(wf.shallowOuter(counter, 1)), 2);
-      assert.equal(second.status.count(name(wf.shallowOuter), "CACHED"), 1);
-      const inner = name(wf.shallowInner);
-      assert.equal(second.status.count(inner, "CACHED") + second.status.count(inner, "DONE"), 0);
-      assert.equal(lines(counter).length, 2);
+    it('checkValid "shallow" replays the final value without visiting the subtree', async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, newScheduler, file }) => {
+        const counter = file("counter");
+        assert.equal(await scheduler.run(wf.shallowOuter(counter, 1)), 2);
+        assert.deepEqual(lines(counter), ["outer 1", "inner 1"]);
+        const second = newScheduler();
+        assert.equal(await second.run(wf.shallowOuter(counter, 1)), 2);
+        assert.equal(second.status.count(name(wf.shallowOuter), "CACHED"), 1);
+        const inner = name(wf.shallowInner);
+        assert.equal(second.status.count(inner, "CACHED") + second.status.count(inner, "DONE"), 0);
+        assert.equal(lines(counter).length, 2);
+      });
     });
-  });
 
-  it('checkValid "full" (default) re-checks every call beneath a cached one', async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      assert.equal(await scheduler.run(wf.fullOuter(counter, 1)), 2);
-      assert.equal(await scheduler.run(wf.fullOuter(counter, 1)), 2);
-      assert.equal(scheduler.status.count(name(wf.fullOuter), "CACHED"), 1);
-      assert.equal(scheduler.status.count(name(wf.shallowInner), "CACHED"), 1);
-      assert.equal(lines(counter).length, 2);
+    it('checkValid "full" (default) re-checks every call beneath a cached one', async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        assert.equal(await scheduler.run(wf.fullOuter(counter, 1)), 2);
+        assert.equal(await scheduler.run(wf.fullOuter(counter, 1)), 2);
+        assert.equal(scheduler.status.count(name(wf.fullOuter), "CACHED"), 1);
+        assert.equal(scheduler.status.count(name(wf.shallowInner), "CACHED"), 1);
+        assert.equal(lines(counter).length, 2);
+      });
     });
-  });
 
-  it("configArgs are left out of the cache key", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      assert.equal(await scheduler.run(wf.withConfig(counter, 1, 5)), 15);
-      assert.equal(await scheduler.run(wf.withConfig(counter, 8, 5)), 15);
-      assert.equal(scheduler.status.count(name(wf.withConfig), "CACHED"), 1);
-      assert.deepEqual(lines(counter), ["withConfig 5 1"]);
-      assert.equal(await scheduler.run(wf.withConfig(counter, 8, 6)), 18);
-      assert.equal(scheduler.status.count(name(wf.withConfig), "DONE"), 1);
+    it("configArgs are left out of the cache key", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        assert.equal(await scheduler.run(wf.withConfig(counter, 1, 5)), 15);
+        assert.equal(await scheduler.run(wf.withConfig(counter, 8, 5)), 15);
+        assert.equal(scheduler.status.count(name(wf.withConfig), "CACHED"), 1);
+        assert.deepEqual(lines(counter), ["withConfig 5 1"]);
+        assert.equal(await scheduler.run(wf.withConfig(counter, 8, 6)), 18);
+        assert.equal(scheduler.status.count(name(wf.withConfig), "DONE"), 1);
+      });
     });
-  });
 
-  it("a cached result holding an invalid registered value is a miss", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      const tokenFile = file("token");
-      const first = await scheduler.run(wf.makeToken(counter, tokenFile));
-      assert.ok(first instanceof wf.Token);
-      await scheduler.run(wf.makeToken(counter, tokenFile));
-      assert.equal(scheduler.status.count(name(wf.makeToken), "CACHED"), 1);
-      fs.rmSync(tokenFile);
-      const third = await scheduler.run(wf.makeToken(counter, tokenFile));
-      assert.equal(third.file, tokenFile);
-      assert.equal(scheduler.status.count(name(wf.makeToken), "DONE"), 1);
-      assert.equal(lines(counter).length, 2);
-      assert.ok(fs.existsSync(tokenFile));
+    it("a cached result holding an invalid registered value is a miss", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        const tokenFile = file("token");
+        const first = await scheduler.run(wf.makeToken(counter, tokenFile));
+        assert.ok(first instanceof wf.Token);
+        await scheduler.run(wf.makeToken(counter, tokenFile));
+        assert.equal(scheduler.status.count(name(wf.makeToken), "CACHED"), 1);
+        fs.rmSync(tokenFile);
+        const third = await scheduler.run(wf.makeToken(counter, tokenFile));
+        assert.equal(third.file, tokenFile);
+        assert.equal(scheduler.status.count(name(wf.makeToken), "DONE"), 1);
+        assert.equal(lines(counter).length, 2);
+        assert.ok(fs.existsSync(tokenFile));
+      });
     });
-  });
-});
+  }),
+);
 
-describe("code changes between runs (child processes)", () => {
-  const variantRun = (
-    db: string,
-    task: string,
-    env: Record<string, string>,
-    report = [task],
-    x = 1,
-  ) => runInChild({ db, module: "engine-variant.ts", task, args: [x], report, env });
+forEachDialect((dialect) =>
+  describe(`[${dialect}] code changes between runs (child processes)`, () => {
+    const variantRun = (
+      db: TestDatabase,
+      task: string,
+      env: Record<string, string>,
+      report = [task],
+      x = 1,
+    ) =>
+      runInChild({
+        db: db.target,
+        module: "engine-variant.ts",
+        task,
+        args: [x],
+        report,
+        env: { ...db.env, ...env },
+      });
 
-  it("a changed source reruns; a pinned version replays; hashIncludes reruns", async () => {
-    const dir = tempDir();
-    const db = `${dir}/redun.db`;
-    try {
-      const a1 = await variantRun(db, "bySource", { REDUN_TEST_SOURCE: "a" });
-      assert.equal(a1.result, 2);
-      const a2 = await variantRun(db, "bySource", { REDUN_TEST_SOURCE: "a" });
-      assert.equal(a2.counts.bySource!.CACHED, 1);
-      const b = await variantRun(db, "bySource", { REDUN_TEST_SOURCE: "b" });
-      assert.equal(b.result, 3);
-      assert.equal(b.counts.bySource!.DONE, 1);
+    it("a changed source reruns; a pinned version replays; hashIncludes reruns", async () => {
+      const dir = tempDir();
+      const db = await createTestDatabase(dialect, dir);
+      try {
+        const a1 = await variantRun(db, "bySource", { REDUN_TEST_SOURCE: "a" });
+        assert.equal(a1.result, 2);
+        const a2 = await variantRun(db, "bySource", { REDUN_TEST_SOURCE: "a" });
+        assert.equal(a2.counts.bySource!.CACHED, 1);
+        const b = await variantRun(db, "bySource", { REDUN_TEST_SOURCE: "b" });
+        assert.equal(b.result, 3);
+        assert.equal(b.counts.bySource!.DONE, 1);
 
-      const v1 = await variantRun(db, "byVersion", { REDUN_TEST_SOURCE: "a" });
-      assert.equal(v1.result, 10);
-      const v2 = await variantRun(db, "byVersion", { REDUN_TEST_SOURCE: "b" });
-      assert.equal(v2.result, 10, "version pins the cache even though the source changed");
-      assert.equal(v2.counts.byVersion!.CACHED, 1);
+        const v1 = await variantRun(db, "byVersion", { REDUN_TEST_SOURCE: "a" });
+        assert.equal(v1.result, 10);
+        const v2 = await variantRun(db, "byVersion", { REDUN_TEST_SOURCE: "b" });
+        assert.equal(v2.result, 10, "version pins the cache even though the source changed");
+        assert.equal(v2.counts.byVersion!.CACHED, 1);
 
-      const i1 = await variantRun(db, "byInclude", { REDUN_TEST_INCLUDE: "1" });
-      const i2 = await variantRun(db, "byInclude", { REDUN_TEST_INCLUDE: "2" });
-      assert.equal(i1.counts.byInclude!.DONE, 1);
-      assert.equal(i2.counts.byInclude!.DONE, 1);
-      const i3 = await variantRun(db, "byInclude", { REDUN_TEST_INCLUDE: "2" });
-      assert.equal(i3.counts.byInclude!.CACHED, 1);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        const i1 = await variantRun(db, "byInclude", { REDUN_TEST_INCLUDE: "1" });
+        const i2 = await variantRun(db, "byInclude", { REDUN_TEST_INCLUDE: "2" });
+        assert.equal(i1.counts.byInclude!.DONE, 1);
+        assert.equal(i2.counts.byInclude!.DONE, 1);
+        const i3 = await variantRun(db, "byInclude", { REDUN_TEST_INCLUDE: "2" });
+        assert.equal(i3.counts.byInclude!.CACHED, 1);
+      } finally {
+        await db.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
 
-  it("shallow caching is dropped when a task beneath changed; full caching re-checks it", async () => {
-    const dir = tempDir();
-    const db = `${dir}/redun.db`;
-    try {
-      const report = ["outerShallow", "outerFull", "inner"];
-      const s1 = await variantRun(db, "outerShallow", { REDUN_TEST_SOURCE: "a" }, report);
-      assert.equal(s1.result, 101);
-      const s2 = await variantRun(db, "outerShallow", { REDUN_TEST_SOURCE: "a" }, report);
-      assert.equal(s2.result, 101);
-      assert.equal(s2.counts.outerShallow!.CACHED, 1);
-      assert.equal(s2.counts.inner!.CACHED + s2.counts.inner!.DONE, 0);
-      const s3 = await variantRun(db, "outerShallow", { REDUN_TEST_SOURCE: "b" }, report);
-      assert.equal(
-        s3.result,
-        201,
-        "the shallow cache must not replay a result computed by old code",
-      );
-      assert.equal(s3.counts.inner!.DONE, 1);
+    it("shallow caching is dropped when a task beneath changed; full caching re-checks it", async () => {
+      const dir = tempDir();
+      const db = await createTestDatabase(dialect, dir);
+      try {
+        const report = ["outerShallow", "outerFull", "inner"];
+        const s1 = await variantRun(db, "outerShallow", { REDUN_TEST_SOURCE: "a" }, report);
+        assert.equal(s1.result, 101);
+        const s2 = await variantRun(db, "outerShallow", { REDUN_TEST_SOURCE: "a" }, report);
+        assert.equal(s2.result, 101);
+        assert.equal(s2.counts.outerShallow!.CACHED, 1);
+        assert.equal(s2.counts.inner!.CACHED + s2.counts.inner!.DONE, 0);
+        const s3 = await variantRun(db, "outerShallow", { REDUN_TEST_SOURCE: "b" }, report);
+        assert.equal(
+          s3.result,
+          201,
+          "the shallow cache must not replay a result computed by old code",
+        );
+        assert.equal(s3.counts.inner!.DONE, 1);
 
-      const f1 = await variantRun(db, "outerFull", { REDUN_TEST_SOURCE: "a" }, report, 2);
-      assert.equal(f1.result, 102);
-      const f2 = await variantRun(db, "outerFull", { REDUN_TEST_SOURCE: "b" }, report, 2);
-      assert.equal(f2.result, 202);
-      assert.equal(
-        f2.counts.outerFull!.CACHED,
-        1,
-        "the single reduction of outerFull is still valid",
-      );
-      assert.equal(f2.counts.inner!.DONE, 1);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+        const f1 = await variantRun(db, "outerFull", { REDUN_TEST_SOURCE: "a" }, report, 2);
+        assert.equal(f1.result, 102);
+        const f2 = await variantRun(db, "outerFull", { REDUN_TEST_SOURCE: "b" }, report, 2);
+        assert.equal(f2.result, 202);
+        assert.equal(
+          f2.counts.outerFull!.CACHED,
+          1,
+          "the single reduction of outerFull is still valid",
+        );
+        assert.equal(f2.counts.inner!.DONE, 1);
+      } finally {
+        await db.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }),
+);
 
 describe("retries", () => {
   it("call-time retries rerun a failing job until it succeeds", async () => {
@@ -599,14 +621,16 @@ describe("retries", () => {
     });
   });
 
-  it("without retries a failure is final and is not cached", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      await assert.rejects(scheduler.run(wf.flaky(counter, 1)), /flaky failure 1/);
-      assert.equal(lines(counter).length, 1);
-      // The next run runs it again (a failure is never replayed) and now it succeeds.
-      assert.equal(await scheduler.run(wf.flaky(counter, 1)), "ok after 2");
-      assert.equal(scheduler.status.count(name(wf.flaky), "DONE"), 1);
+  forEachDialect((dialect) => {
+    it(`[${dialect}] without retries a failure is final and is not cached`, async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        await assert.rejects(scheduler.run(wf.flaky(counter, 1)), /flaky failure 1/);
+        assert.equal(lines(counter).length, 1);
+        // The next run runs it again (a failure is never replayed) and now it succeeds.
+        assert.equal(await scheduler.run(wf.flaky(counter, 1)), "ok after 2");
+        assert.equal(scheduler.status.count(name(wf.flaky), "DONE"), 1);
+      });
     });
   });
 });
@@ -632,36 +656,42 @@ describe("failures", () => {
     });
   });
 
-  it("running siblings finish and are recorded; a rerun replays them and reruns only the failed job", async () => {
-    const sides = { side_a: { mode: "thread" as const }, side_b: { mode: "thread" as const } };
-    await withEnv({ executors: sides }, async ({ scheduler, newScheduler, dir, file, query }) => {
-      fs.writeFileSync(file("flag"), "");
-      await assert.rejects(scheduler.run(wf.failMix(dir)), /failer failed on purpose/);
-      assert.deepEqual(lines(file("ran")).sort(), ["failer", "slowOk a", "slowOk b"]);
-      assert.equal(scheduler.status.count(name(wf.slowOk), "DONE"), 2);
-      assert.equal(scheduler.status.count(name(wf.failer), "FAILED"), 1);
+  forEachDialect((dialect) => {
+    it(`[${dialect}] running siblings finish and are recorded; a rerun replays them and reruns only the failed job`, async () => {
+      const sides = { side_a: { mode: "thread" as const }, side_b: { mode: "thread" as const } };
+      await withDialectEnv(
+        dialect,
+        { executors: sides },
+        async ({ scheduler, newScheduler, dir, file, query }) => {
+          fs.writeFileSync(file("flag"), "");
+          await assert.rejects(scheduler.run(wf.failMix(dir)), /failer failed on purpose/);
+          assert.deepEqual(lines(file("ran")).sort(), ["failer", "slowOk a", "slowOk b"]);
+          assert.equal(scheduler.status.count(name(wf.slowOk), "DONE"), 2);
+          assert.equal(scheduler.status.count(name(wf.failer), "FAILED"), 1);
 
-      const statuses = query<{ name: string; status: string; end_time: string | null }>(
-        `select task.name, job.status, job.end_time from job join task on task.hash = job.task_hash`,
-      );
-      const slow = statuses.filter((r) => r.name === "slowOk");
-      assert.equal(slow.length, 2);
-      for (const row of slow) {
-        assert.equal(row.status, "DONE");
-        assert.ok(row.end_time);
-      }
-      assert.deepEqual(
-        statuses.filter((r) => r.name === "failer").map((r) => r.status),
-        ["FAILED"],
-      );
+          const statuses = await query<{ name: string; status: string; end_time: string | null }>(
+            `select task.name, job.status, job.end_time from job join task on task.hash = job.task_hash`,
+          );
+          const slow = statuses.filter((r) => r.name === "slowOk");
+          assert.equal(slow.length, 2);
+          for (const row of slow) {
+            assert.equal(row.status, "DONE");
+            assert.ok(row.end_time);
+          }
+          assert.deepEqual(
+            statuses.filter((r) => r.name === "failer").map((r) => r.status),
+            ["FAILED"],
+          );
 
-      fs.rmSync(file("flag"));
-      const second = newScheduler();
-      assert.deepEqual(await second.run(wf.failMix(dir)), ["ok a", "ok b", "failer ok"]);
-      assert.equal(second.status.count(name(wf.slowOk), "CACHED"), 2);
-      assert.equal(second.status.count(name(wf.failMix), "CACHED"), 1);
-      assert.equal(second.status.count(name(wf.failer), "DONE"), 1);
-      assert.deepEqual(lines(file("ran")).sort(), ["failer", "failer", "slowOk a", "slowOk b"]);
+          fs.rmSync(file("flag"));
+          const second = newScheduler();
+          assert.deepEqual(await second.run(wf.failMix(dir)), ["ok a", "ok b", "failer ok"]);
+          assert.equal(second.status.count(name(wf.slowOk), "CACHED"), 2);
+          assert.equal(second.status.count(name(wf.failMix), "CACHED"), 1);
+          assert.equal(second.status.count(name(wf.failer), "DONE"), 1);
+          assert.deepEqual(lines(file("ran")).sort(), ["failer", "failer", "slowOk a", "slowOk b"]);
+        },
+      );
     });
   });
 
@@ -745,32 +775,34 @@ describe("limits", () => {
 });
 
 describe("executors", () => {
-  async function runIn(mode: "thread" | "process" | "inline") {
+  async function runIn(dialect: DialectName, mode: "thread" | "process" | "inline") {
     let out: { result: unknown; callHashes: string[]; jobs: number } | undefined;
-    await withEnv({ mode }, async ({ scheduler, query }) => {
+    await withDialectEnv(dialect, { mode }, async ({ scheduler, query }) => {
       const result = await scheduler.run(wf.pipeline(5));
-      const callHashes = query<{ call_hash: string }>(
-        "select call_hash from call_node order by call_hash",
+      const callHashes = (
+        await query<{ call_hash: string }>("select call_hash from call_node order by call_hash")
       ).map((r) => r.call_hash);
-      const jobs = query<{ n: number }>("select count(*) as n from job")[0]!.n;
-      out = { result, callHashes, jobs };
+      const [jobs] = await query<{ n: number }>("select count(*) as n from job");
+      out = { result, callHashes, jobs: jobs!.n };
     });
     return out!;
   }
 
-  it("thread, process and inline modes give identical results and call hashes", async () => {
-    const thread = await runIn("thread");
-    const proc = await runIn("process");
-    const inline = await runIn("inline");
-    assert.deepEqual(thread.result, { total: 20, first: 100, items: [0, 2, 4, 6, 8] });
-    assert.deepEqual(proc.result, thread.result);
-    assert.deepEqual(inline.result, thread.result);
-    assert.equal(thread.callHashes.length, 8);
-    assert.deepEqual(proc.callHashes, thread.callHashes);
-    assert.deepEqual(inline.callHashes, thread.callHashes);
-    assert.equal(thread.jobs, 8);
-    assert.equal(proc.jobs, 8);
-    assert.equal(inline.jobs, 8);
+  forEachDialect((dialect) => {
+    it(`[${dialect}] thread, process and inline modes give identical results and call hashes`, async () => {
+      const thread = await runIn(dialect, "thread");
+      const proc = await runIn(dialect, "process");
+      const inline = await runIn(dialect, "inline");
+      assert.deepEqual(thread.result, { total: 20, first: 100, items: [0, 2, 4, 6, 8] });
+      assert.deepEqual(proc.result, thread.result);
+      assert.deepEqual(inline.result, thread.result);
+      assert.equal(thread.callHashes.length, 8);
+      assert.deepEqual(proc.callHashes, thread.callHashes);
+      assert.deepEqual(inline.callHashes, thread.callHashes);
+      assert.equal(thread.jobs, 8);
+      assert.equal(proc.jobs, 8);
+      assert.equal(inline.jobs, 8);
+    });
   });
 
   it("up to max_workers jobs run at the same time", async () => {
@@ -818,66 +850,70 @@ describe("scale", () => {
     });
   });
 
-  it("a fan-out of 500 tasks completes, and is fully cached the second time", async () => {
-    await withEnv({}, async ({ scheduler, query }) => {
-      assert.equal(await scheduler.run(wf.fan(500)), 249500);
-      assert.equal(scheduler.status.count(name(wf.double), "DONE"), 500);
-      assert.equal(await scheduler.run(wf.fan(500)), 249500);
-      assert.equal(scheduler.status.count(name(wf.double), "CACHED"), 500);
-      assert.equal(scheduler.status.totals().DONE, 0);
-      assert.equal(
-        query<{ n: number }>("select count(*) as n from job where status = 'CACHED'")[0]!.n,
-        502,
-      );
+  forEachDialect((dialect) => {
+    it(`[${dialect}] a fan-out of 500 tasks completes, and is fully cached the second time`, async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, query }) => {
+        assert.equal(await scheduler.run(wf.fan(500)), 249500);
+        assert.equal(scheduler.status.count(name(wf.double), "DONE"), 500);
+        assert.equal(await scheduler.run(wf.fan(500)), 249500);
+        assert.equal(scheduler.status.count(name(wf.double), "CACHED"), 500);
+        assert.equal(scheduler.status.totals().DONE, 0);
+        const [cached] = await query<{ n: number }>(
+          "select count(*) as n from job where status = 'CACHED'",
+        );
+        assert.equal(cached!.n, 502);
+      });
     });
   });
 });
 
-describe("dry run", () => {
-  it("reports the jobs that would run and runs nothing", async () => {
-    await withEnv({}, async ({ scheduler, file, query }) => {
-      const counter = file("counter");
-      await assert.rejects(
-        scheduler.run([wf.sq(counter, 1), wf.sq(counter, 2)], { dryrun: true }),
-        (error: unknown) => {
-          assert.ok(error instanceof DryRunResult);
-          assert.equal(error.wouldRun.length, 2);
-          assert.ok(error.wouldRun.every((d) => d.startsWith(`${SCHED}.sq(`)));
-          assert.deepEqual(error.wouldRun.map((d) => d.slice(-3)).sort(), [" 1)", " 2)"]);
-          return true;
-        },
-      );
-      assert.deepEqual(lines(counter), []);
-      assert.equal(query("select * from execution").length, 0);
-      assert.equal(query("select * from job").length, 0);
+forEachDialect((dialect) =>
+  describe(`[${dialect}] dry run`, () => {
+    it("reports the jobs that would run and runs nothing", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file, query }) => {
+        const counter = file("counter");
+        await assert.rejects(
+          scheduler.run([wf.sq(counter, 1), wf.sq(counter, 2)], { dryrun: true }),
+          (error: unknown) => {
+            assert.ok(error instanceof DryRunResult);
+            assert.equal(error.wouldRun.length, 2);
+            assert.ok(error.wouldRun.every((d) => d.startsWith(`${SCHED}.sq(`)));
+            assert.deepEqual(error.wouldRun.map((d) => d.slice(-3)).sort(), [" 1)", " 2)"]);
+            return true;
+          },
+        );
+        assert.deepEqual(lines(counter), []);
+        assert.equal((await query("select * from execution")).length, 0);
+        assert.equal((await query("select * from job")).length, 0);
+      });
     });
-  });
 
-  it("after a real run, a dry run has nothing to run and returns the result", async () => {
-    await withEnv({}, async ({ scheduler, file, query }) => {
-      const counter = file("counter");
-      assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 3])), 14);
-      const executions = query("select * from execution").length;
-      assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 3]), { dryrun: true }), 14);
-      assert.equal(lines(counter).length, 3);
-      assert.equal(query("select * from execution").length, executions);
+    it("after a real run, a dry run has nothing to run and returns the result", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file, query }) => {
+        const counter = file("counter");
+        assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 3])), 14);
+        const executions = (await query("select * from execution")).length;
+        assert.equal(await scheduler.run(wf.sumSquares(counter, [1, 2, 3]), { dryrun: true }), 14);
+        assert.equal(lines(counter).length, 3);
+        assert.equal((await query("select * from execution")).length, executions);
+      });
     });
-  });
 
-  it("a partially cached workflow reports only the missing jobs", async () => {
-    await withEnv({}, async ({ scheduler, file }) => {
-      const counter = file("counter");
-      await scheduler.run(wf.sq(counter, 1));
-      await assert.rejects(
-        scheduler.run([wf.sq(counter, 1), wf.sq(counter, 5)], { dryrun: true }),
-        (error: unknown) => {
-          assert.ok(error instanceof DryRunResult);
-          assert.equal(error.wouldRun.length, 1);
-          assert.ok(error.wouldRun[0]!.endsWith(" 5)"));
-          return true;
-        },
-      );
-      assert.deepEqual(lines(counter), ["sq 1"]);
+    it("a partially cached workflow reports only the missing jobs", async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, file }) => {
+        const counter = file("counter");
+        await scheduler.run(wf.sq(counter, 1));
+        await assert.rejects(
+          scheduler.run([wf.sq(counter, 1), wf.sq(counter, 5)], { dryrun: true }),
+          (error: unknown) => {
+            assert.ok(error instanceof DryRunResult);
+            assert.equal(error.wouldRun.length, 1);
+            assert.ok(error.wouldRun[0]!.endsWith(" 5)"));
+            return true;
+          },
+        );
+        assert.deepEqual(lines(counter), ["sq 1"]);
+      });
     });
-  });
-});
+  }),
+);

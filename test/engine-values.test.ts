@@ -1,7 +1,9 @@
 /**
  * The value model: canonical hashing, the wire format (round trips of every supported
  * kind, in memory, through the database bytes and across worker threads and processes),
- * registered types and unsupported values.
+ * registered types and unsupported values. Replays from the database run on SQLite (thread
+ * and process workers) and on PostgreSQL (thread workers: the database part does not
+ * depend on the worker kind).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +15,15 @@ import {
   serializeValue,
 } from "../src/values/serialize.ts";
 import * as wf from "./fixtures/workflows/engine-values.ts";
+import { withDialectEnv, type DialectName } from "./helpers/dialects.ts";
 import { withEnv } from "./helpers/engine.ts";
+
+/** The (dialect, worker mode) pairs of the database round trips. */
+const DB_MODES: [DialectName, "thread" | "process"][] = [
+  ["sqlite", "thread"],
+  ["sqlite", "process"],
+  ["postgresql", "thread"],
+];
 
 /** encode → JSON text → decode, as values travel between threads and to the database. */
 function roundTrip<T>(value: T): T {
@@ -430,9 +440,9 @@ describe("values across workers and the database", () => {
     ["nested Points", { pts: [new wf.Point(1, 1), new wf.Point(2, 2)] }],
   ];
 
-  for (const mode of ["thread", "process"] as const) {
-    it(`every value kind crosses ${mode} workers and is replayed from the database unchanged`, async () => {
-      await withEnv({ mode }, async ({ scheduler, newScheduler }) => {
+  for (const [dialect, mode] of DB_MODES) {
+    it(`[${dialect}] every value kind crosses ${mode} workers and is replayed from the database unchanged`, async () => {
+      await withDialectEnv(dialect, { mode }, async ({ scheduler, newScheduler }) => {
         const exprs = values.map(([, v]) => wf.identity(v));
         const first = (await scheduler.run(exprs)) as unknown[];
         values.forEach(([label, v], i) => assert.deepStrictEqual(first[i], v, label));
@@ -547,9 +557,9 @@ describe("cycles, deep nesting and thrown non-Errors through the scheduler", () 
     assert.deepEqual(roundTrip(nest(1000)), nest(1000));
   });
 
-  for (const mode of ["thread", "process"] as const) {
-    it(`a thrown non-Error keeps its content in the recorded error (${mode})`, async () => {
-      await withEnv({ mode }, async ({ scheduler, query }) => {
+  for (const [dialect, mode] of DB_MODES) {
+    it(`[${dialect}] a thrown non-Error keeps its content in the recorded error (${mode})`, async () => {
+      await withDialectEnv(dialect, { mode }, async ({ scheduler, query }) => {
         await assert.rejects(scheduler.run(wf.throwData()), (error: any) => {
           assert.match(
             error.message,
@@ -558,8 +568,10 @@ describe("cycles, deep nesting and thrown non-Errors through the scheduler", () 
           assert.deepEqual(error.thrown, { a: 1, reason: "not an Error" });
           return true;
         });
-        const rows = query(
-          "SELECT value_hash FROM value WHERE CAST(value AS TEXT) LIKE '%not an Error%'",
+        // The bytes as text: CAST in SQLite; PostgreSQL's CAST of bytea would give hex.
+        const text = dialect === "sqlite" ? "CAST(value AS TEXT)" : "convert_from(value, 'UTF8')";
+        const rows = await query(
+          `SELECT value_hash FROM value WHERE ${text} LIKE '%not an Error%'`,
         );
         assert.ok(rows.length > 0, "the error is recorded with its content");
       });

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { BatchClient, JobDefinition, JobDetail } from "@aws-sdk/client-batch";
-import { AWS_BATCH_SCHEMA, type AwsBatchOptions } from "../src/config/executor-options.ts";
-import { parseOptions } from "../src/config/options.ts";
+import { AWS_BATCH_SCHEMA, type AwsBatchOptions } from "../src/executors/aws-batch/batch-schema.ts";
+import { parseOptions } from "../src/config/option-schema.ts";
 import {
   ArrayBatcher,
   arrayBounds,
@@ -24,7 +24,7 @@ import {
 } from "../src/executors/aws-batch/job-def.ts";
 import { logStreamOf } from "../src/executors/aws-batch/logs.ts";
 import { BatchJobNotFoundError, chunks, JobMonitor } from "../src/executors/aws-batch/monitor.ts";
-import { equivalenceKey, resolveJobSettings } from "../src/executors/aws-batch/options.ts";
+import { equivalenceKey, resolveJobSettings } from "../src/executors/aws-batch/job-settings.ts";
 import {
   arrayIdOf,
   arrayJobName,
@@ -34,11 +34,13 @@ import {
   singleJobName,
   singleJobRequest,
   workerNodePaths,
-} from "../src/executors/aws-batch/submit.ts";
-import { buildTags, projectOf } from "../src/executors/aws-batch/tags.ts";
+} from "../src/executors/aws-batch/submit-job.ts";
+import { buildTags, projectOf } from "../src/executors/aws-batch/batch-tags.ts";
 import { jobPaths } from "../src/executors/remote/scratch.ts";
-import { executorFactory } from "../src/executors/executor.ts";
+import { executorFactory, loadExecutorType } from "../src/executors/executor.ts";
 import "../src/executors/builtin.ts";
+
+await loadExecutorType("aws_batch"); // built-in types load when first named
 
 function batchOptions(raw: Record<string, unknown> = {}): AwsBatchOptions {
   return parseOptions(

@@ -16,10 +16,10 @@ import {
   File,
   FileNotFoundError,
   ReadOnlyFileSystemError,
-  getFileSystem,
   glob,
   script,
 } from "../src/index.ts";
+import { getFileSystem } from "../src/files/index.ts";
 import { lines, tempDir, withEnv, type Mode } from "./helpers/engine.ts";
 import * as wf from "./fixtures/workflows/files-flow.ts";
 

@@ -1,6 +1,7 @@
 /**
  * Workflows over real files in temp directories: incremental reruns when an input changes,
  * reruns when an output is deleted, script tasks on every executor mode, script failures.
+ * The incremental reruns (cache lookups of files) run on SQLite and on PostgreSQL.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -9,6 +10,7 @@ import { describe, it } from "node:test";
 import { Dir, File, ScriptError, script } from "../src/index.ts";
 import { STDOUT } from "../src/files/script.ts";
 import { lines, withEnv, type Mode } from "./helpers/engine.ts";
+import { forEachDialect, withDialectEnv, type DialectName } from "./helpers/dialects.ts";
 import * as wf from "./fixtures/workflows/files-flow.ts";
 
 /** Three input files in `DIR/in`; returns the directory. */
@@ -29,9 +31,16 @@ function touch(file: string, seconds: number): void {
 }
 
 describe("incremental workflows over local files", () => {
-  for (const mode of ["thread", "process", "inline"] as Mode[]) {
-    it(`touching one input reruns only its branch (${mode})`, async () => {
-      await withEnv({ mode }, async ({ scheduler, dir, file }) => {
+  // Every worker mode on SQLite; on PostgreSQL one is enough (the database part is the same).
+  const modes: [DialectName, Mode][] = [
+    ["sqlite", "thread"],
+    ["sqlite", "process"],
+    ["sqlite", "inline"],
+    ["postgresql", "inline"],
+  ];
+  for (const [dialect, mode] of modes) {
+    it(`[${dialect}] touching one input reruns only its branch (${mode})`, async () => {
+      await withDialectEnv(dialect, { mode }, async ({ scheduler, dir, file }) => {
         const input = makeInputs(dir);
         const out = file("out");
         const counter = file("runs.log");
@@ -67,39 +76,41 @@ describe("incremental workflows over local files", () => {
     });
   }
 
-  it("deleting an output reruns its producer (and what uses it), nothing else", async () => {
-    await withEnv({}, async ({ scheduler, dir, file }) => {
-      const input = makeInputs(dir);
-      const out = file("out");
-      const counter = file("runs.log");
-      const run = () => scheduler.run(wf.pipeline(new Dir(input), out, counter));
-      await run();
-      fs.rmSync(counter, { force: true });
+  forEachDialect((dialect) => {
+    it(`[${dialect}] deleting an output reruns its producer (and what uses it), nothing else`, async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, dir, file }) => {
+        const input = makeInputs(dir);
+        const out = file("out");
+        const counter = file("runs.log");
+        const run = () => scheduler.run(wf.pipeline(new Dir(input), out, counter));
+        await run();
+        fs.rmSync(counter, { force: true });
 
-      fs.rmSync(path.join(out, "a.txt.upper"));
-      await run();
-      assert.deepEqual(lines(counter).sort(), ["merge", "upper a.txt"]);
-      assert.ok(fs.existsSync(path.join(out, "a.txt.upper")));
+        fs.rmSync(path.join(out, "a.txt.upper"));
+        await run();
+        assert.deepEqual(lines(counter).sort(), ["merge", "upper a.txt"]);
+        assert.ok(fs.existsSync(path.join(out, "a.txt.upper")));
 
-      fs.rmSync(counter, { force: true });
-      fs.rmSync(path.join(out, "all.txt"));
-      await run();
-      assert.deepEqual(lines(counter), ["merge"]);
-      assert.equal(fs.readFileSync(path.join(out, "all.txt"), "utf8"), "ALPHA\nBRAVO\nCHARLIE\n");
+        fs.rmSync(counter, { force: true });
+        fs.rmSync(path.join(out, "all.txt"));
+        await run();
+        assert.deepEqual(lines(counter), ["merge"]);
+        assert.equal(fs.readFileSync(path.join(out, "all.txt"), "utf8"), "ALPHA\nBRAVO\nCHARLIE\n");
+      });
     });
-  });
 
-  it("an edited output reruns its producer, which writes it again", async () => {
-    await withEnv({}, async ({ scheduler, dir, file }) => {
-      const input = makeInputs(dir);
-      const out = file("out");
-      const counter = file("runs.log");
-      await scheduler.run(wf.pipeline(new Dir(input), out, counter));
-      fs.rmSync(counter, { force: true });
-      fs.writeFileSync(path.join(out, "b.txt.upper"), "tampered");
-      await scheduler.run(wf.pipeline(new Dir(input), out, counter));
-      assert.deepEqual(lines(counter).sort(), ["merge", "upper b.txt"]);
-      assert.equal(fs.readFileSync(path.join(out, "b.txt.upper"), "utf8"), "BRAVO\n");
+    it(`[${dialect}] an edited output reruns its producer, which writes it again`, async () => {
+      await withDialectEnv(dialect, {}, async ({ scheduler, dir, file }) => {
+        const input = makeInputs(dir);
+        const out = file("out");
+        const counter = file("runs.log");
+        await scheduler.run(wf.pipeline(new Dir(input), out, counter));
+        fs.rmSync(counter, { force: true });
+        fs.writeFileSync(path.join(out, "b.txt.upper"), "tampered");
+        await scheduler.run(wf.pipeline(new Dir(input), out, counter));
+        assert.deepEqual(lines(counter).sort(), ["merge", "upper b.txt"]);
+        assert.equal(fs.readFileSync(path.join(out, "b.txt.upper"), "utf8"), "BRAVO\n");
+      });
     });
   });
 });

@@ -68,6 +68,40 @@ export async function fromCode(): Promise<number> {
 }
 `;
 
+/**
+ * A tool beside the workflow: the subpaths type-check with their own types (a query of
+ * the provenance database, an executor registered by type name, a filesystem), and a
+ * task option contributed by an executor (AWS Batch's `queue`) is known to the root type.
+ */
+const TOOLS = `import { task } from "redun";
+import { listExecutions, type ExecutionInfo } from "redun/backend";
+import { registerExecutorType, type Executor, type JobSpec } from "redun/executors";
+import { getFileSystem, type FileSystem } from "redun/files";
+
+export async function recent(db: Parameters<typeof listExecutions>[0]): Promise<string[]> {
+  const executions: ExecutionInfo[] = await listExecutions(db, {});
+  return executions.map((e) => e.id);
+}
+
+class Echo implements Executor {
+  constructor(readonly name: string) {}
+  async submit(job: JobSpec): Promise<unknown> {
+    return job.args[0];
+  }
+  async stop(): Promise<void> {}
+}
+registerExecutorType("echo", (name) => new Echo(name));
+
+export const local: FileSystem = getFileSystem("file:///tmp");
+export const batch = task({ queue: "big", memory: 4 }, function batch(x: number): number {
+  return x;
+});
+// @ts-expect-error -- an option no executor declares is a type error.
+task({ qeue: "big" }, function typo(x: number): number {
+  return x;
+});
+`;
+
 const TSCONFIG = {
   compilerOptions: {
     target: "ES2022",
@@ -101,6 +135,7 @@ describe("the packed package in a user's project", { skip: noNpm }, () => {
     );
     fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
     fs.writeFileSync(path.join(project, "workflow.ts"), WORKFLOW);
+    fs.writeFileSync(path.join(project, "tools.ts"), TOOLS);
     fs.mkdirSync(path.join(project, ".redun"));
     fs.writeFileSync(
       path.join(project, ".redun", "redun.ini"),
@@ -151,7 +186,7 @@ describe("the packed package in a user's project", { skip: noNpm }, () => {
     );
   });
 
-  test("a strict tsc --noEmit (module nodenext, skipLibCheck false) passes", () => {
+  test("a strict tsc --noEmit (module nodenext, skipLibCheck false) passes, subpaths included", () => {
     const project = path.join(dir, "project");
     const checked = run(
       process.execPath,

@@ -27,7 +27,7 @@ import {
   prepareRemoteJob,
   RemoteJobError,
   type PreparedRemoteJob,
-} from "../src/executors/remote/job.ts";
+} from "../src/executors/remote/remote-job.ts";
 import {
   arrayJobsPath,
   clearJobResult,

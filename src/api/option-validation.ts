@@ -1,11 +1,17 @@
 /**
  * Task options are checked where they are given (`task({...})`, `.options({...})`,
  * `redun run -o key=value`): an unknown name or a value outside its range is one clear
- * error naming the option and what is valid, never silently ignored.
+ * error naming the option and what is valid, never silently ignored. The engine's options
+ * are declared here; executor types declare theirs through the executor registry
+ * ({@link registerTaskOptionChecks}), without their modules being loaded.
  */
-import type { TaskOptions } from "./options.ts";
+import type { EngineTaskOptions } from "./options.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
-type Check = (value: unknown) => string | undefined;
+/** Checks one option's value: returns the problem, if any. */
+export type TaskOptionCheck = (value: unknown) => string | undefined;
+type Check = TaskOptionCheck;
 
 const oneOf =
   (...values: string[]): Check =>
@@ -63,40 +69,74 @@ const CHECKS = {
   nout: isCount,
   script: isBoolean,
   prov: isBoolean,
-  memory: isNumber,
-  vcpus: isNumber,
-  gpus: isCount,
-  image: isString,
-  queue: isString,
-  role: isRole,
-  timeout: isNumber,
-  privileged: isBoolean,
-  jobNamePrefix: isString,
-  batchTags: isStringRecord,
-  defaultBatchTags: isBoolean,
-  numNodes: isCount,
-  awsRegion: isString,
-  jobDefName: isString,
-  autocreateJobDef: isBoolean,
-  batchRetries: isCount,
-  shareId: isString,
-  schedulingPriorityOverride: isCount,
-  workers: isCount,
-  workerType: isString,
-  serviceAccountName: isString,
-  annotations: isStringRecord,
-  k8sLabels: isStringRecord,
-  interactive: isBoolean,
-  executorOptions: isObject,
-} satisfies { [K in keyof Required<TaskOptions>]: Check };
+} satisfies { [K in keyof Required<EngineTaskOptions>]: Check };
+
+/**
+ * The kinds of value an executor's task option may take, by name (so an executor type can
+ * declare its task options as data): a string, `true`/`false`, a whole number 0 or more, a
+ * number 0 or more, an object of strings, or a string or `null` (e.g. an IAM role).
+ */
+export const TASK_OPTION_KINDS = {
+  string: isString,
+  boolean: isBoolean,
+  count: isCount,
+  number: isNumber,
+  stringRecord: isStringRecord,
+  stringOrNull: isRole,
+  object: isObject,
+} as const satisfies Record<string, Check>;
+
+/** A task option's kind ({@link TASK_OPTION_KINDS}) or a check of its own. */
+export type TaskOptionKind = keyof typeof TASK_OPTION_KINDS | TaskOptionCheck;
+
+/** Checks of the executor types' task options, by option name (several types may share one). */
+const EXECUTOR_CHECKS = new Map<string, Check[]>([["executorOptions", [isObject]]]);
+
+/**
+ * Declares task options of an executor type, so tasks may set them and their values are
+ * checked. An option declared by several types is valid when any of their checks accepts it.
+ * The executor registry calls this (see `registerExecutorType`).
+ */
+export function registerTaskOptionChecks(checks: Readonly<Record<string, TaskOptionKind>>): void {
+  for (const [key, kind] of Object.entries(checks)) {
+    if (Object.hasOwn(CHECKS, key)) {
+      throw new Error(`task option "${key}" is the engine's; an executor cannot declare it`);
+    }
+    const check = typeof kind === "function" ? kind : TASK_OPTION_KINDS[kind];
+    if (!check) throw new Error(`task option "${key}": unknown kind ${JSON.stringify(kind)}`);
+    const known = EXECUTOR_CHECKS.get(key) ?? [];
+    if (!known.includes(check)) EXECUTOR_CHECKS.set(key, [...known, check]);
+  }
+}
+
+/** The check of a task option (engine or executor), if it is known. */
+function checkOf(key: string): Check | undefined {
+  if (Object.hasOwn(CHECKS, key)) return (CHECKS as Record<string, Check>)[key];
+  const checks = EXECUTOR_CHECKS.get(key);
+  if (!checks) return undefined;
+  if (checks.length === 1) return checks[0];
+  return (value) => {
+    const problems = checks.map((check) => check(value));
+    return problems.includes(undefined) ? undefined : problems[0];
+  };
+}
+
+/** Every known task option name: the engine's, then the executor types'. */
+function knownOptions(): string[] {
+  return [...Object.keys(CHECKS), ...EXECUTOR_CHECKS.keys()];
+}
 
 /** Option names that identify a task and cannot change per call. */
 const IDENTITY = new Set(["name", "namespace", "version", "hashIncludes"]);
 
 /** An invalid task option. */
-export class TaskOptionError extends TypeError {
+export class TaskOptionError extends RedunError {
   override name = "TaskOptionError";
+  override get code() {
+    return "REDUN_TASK_OPTION" as const;
+  }
 }
+registerErrorClass(TaskOptionError);
 
 /**
  * Checks task options.
@@ -108,9 +148,9 @@ export class TaskOptionError extends TypeError {
  */
 export function validateTaskOptions(options: object, where: string, perCall = false): void {
   for (const [key, value] of Object.entries(options)) {
-    const known = Object.prototype.hasOwnProperty.call(CHECKS, key);
-    const check = (CHECKS as Record<string, Check>)[key]!;
-    if (!known || (perCall && IDENTITY.has(key))) {
+    const check = checkOf(key);
+    const known = check !== undefined;
+    if (!check || (perCall && IDENTITY.has(key))) {
       const hint = known
         ? "it identifies the task and can only be set in task({...})"
         : suggestion(key);
@@ -135,10 +175,10 @@ function isLazy(value: unknown): boolean {
 
 function suggestion(key: string): string | undefined {
   const lower = key.toLowerCase().replace(/_/g, "");
-  const close = Object.keys(CHECKS).find(
+  const close = knownOptions().find(
     (known) => known.toLowerCase() === lower || editDistance(known.toLowerCase(), lower) <= 2,
   );
-  return close ? `did you mean "${close}"?` : `known options: ${Object.keys(CHECKS).join(", ")}`;
+  return close ? `did you mean "${close}"?` : `known options: ${knownOptions().join(", ")}`;
 }
 
 function editDistance(a: string, b: string): number {

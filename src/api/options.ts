@@ -7,47 +7,26 @@ export type CacheScope = "none" | "cse" | "backend";
 
 /**
  * Options of executors that a task may override for itself (camelCase here, snake_case in
- * `redun.ini`). Each executor reads the ones it knows.
+ * `redun.ini`). Each executor type adds its own by declaration merging, in its folder's
+ * `*-task-options.ts` (e.g. `src/executors/aws-batch/batch-task-options.ts` adds `queue`, `memory`,
+ * …), so editors complete them wherever that executor's types are part of the program (the
+ * package's root types include the built-in executors'). A user-defined executor type does
+ * the same:
+ *
+ * @example
+ * declare module "redun" {
+ *   interface ExecutorTaskOptions {
+ *     zone?: string;
+ *   }
+ * }
  */
 export interface ExecutorTaskOptions {
-  /** Memory in GiB. */
-  memory?: number;
-  vcpus?: number;
-  gpus?: number;
-  /** Container image. */
-  image?: string;
-  /** AWS Batch queue. */
-  queue?: string;
-  /** IAM role ARN; `null` or `"None"` disables it. */
-  role?: string | null;
-  /** Seconds (AWS Batch) or minutes (AWS Glue) before the job is killed. */
-  timeout?: number;
-  privileged?: boolean;
-  jobNamePrefix?: string;
-  batchTags?: Record<string, string>;
-  defaultBatchTags?: boolean;
-  numNodes?: number;
-  /** AWS Batch: region, job definition name, whether to create job definitions. */
-  awsRegion?: string;
-  jobDefName?: string;
-  autocreateJobDef?: boolean;
-  /** AWS Batch attempts per job (the executor's `retries`); `retries` is the scheduler's. */
-  batchRetries?: number;
-  shareId?: string;
-  schedulingPriorityOverride?: number;
-  /** AWS Glue workers and worker type. */
-  workers?: number;
-  workerType?: string;
-  serviceAccountName?: string;
-  annotations?: Record<string, string>;
-  k8sLabels?: Record<string, string>;
-  interactive?: boolean;
   /** Options of executors registered by users, by their snake_case names. */
   executorOptions?: Record<string, unknown>;
 }
 
-/** Options of a task. See SPEC §2.1. */
-export interface TaskOptions extends ExecutorTaskOptions {
+/** The options the engine itself reads (see {@link TaskOptions}). */
+export interface EngineTaskOptions {
   /** Task name; defaults to the function's own name. */
   name?: string;
   /** Dot-separated namespace, e.g. `"acme.genomics"`. */
@@ -80,6 +59,9 @@ export interface TaskOptions extends ExecutorTaskOptions {
   /** Record provenance for this task (default true). */
   prov?: boolean;
 }
+
+/** Options of a task: the engine's and those of the executor types. See SPEC §2.1. */
+export interface TaskOptions extends EngineTaskOptions, ExecutorTaskOptions {}
 
 /** Options that may be changed for one call (everything but identity). */
 export type CallTaskOptions = Omit<TaskOptions, "name" | "namespace" | "version" | "hashIncludes">;

@@ -5,7 +5,7 @@
  */
 import type { TS } from "./source-ts.ts";
 import { typescript } from "./source-ts.ts";
-import { unwrap, type FileContext } from "./source-params.ts";
+import { unwrap, type FileContext } from "./source-context.ts";
 
 /**
  * A literal value in JSON form: plain JSON for finite numbers, strings, booleans and null;

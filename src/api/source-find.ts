@@ -8,14 +8,8 @@ import path from "node:path";
 import type { TS } from "./source-ts.ts";
 import { typescript } from "./source-ts.ts";
 import { normalizeNode } from "./source-normalize.ts";
-import {
-  describeParameters,
-  fileContext,
-  unwrap,
-  type FileContext,
-  type FunctionNode,
-  type TaskParam,
-} from "./source-params.ts";
+import { describeParameters, type FunctionNode, type TaskParam } from "./source-params.ts";
+import { fileContext, unwrap, type FileContext } from "./source-context.ts";
 
 /**
  * Bump when the analysis changes: it is part of every cache key, so stale entries are not read.

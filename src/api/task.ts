@@ -1,7 +1,8 @@
 /**
- * Tasks: functions whose calls become lazy expressions.
+ * Tasks: functions whose calls become lazy expressions, and that expression, `TaskExpression`
+ * (kept here because a task and its call name each other's types).
  */
-import { TaskExpression } from "../expressions/expression.ts";
+import { describeArg, Expression, type SimpleExpression } from "../expressions/expression.ts";
 import { HASH, hashParts, hashValue } from "../values/hash.ts";
 import { ENCODE, registerDecoder, type Wire } from "../values/serialize.ts";
 import { mergeContext } from "./job-context.ts";
@@ -62,6 +63,68 @@ export interface Task<A extends readonly unknown[] = any[], R = unknown> {
    * main.updateContext({ align: { threads: 8 } })(samples)
    */
   updateContext(context: Record<string, unknown>): Task<A, R>;
+}
+
+/** Element type of an array/tuple result, for `nout` destructuring. */
+type ElementOf<T> = T extends readonly (infer E)[] ? E : unknown;
+
+/** A call of a task: `add(1, 2)`. */
+export class TaskExpression<T = unknown> extends Expression<T> {
+  constructor(
+    readonly task: Task<any, any>,
+    readonly args: readonly unknown[],
+    readonly callOptions: CallOptions = {},
+  ) {
+    super();
+  }
+
+  protected computeHash(): string {
+    return hashParts([
+      "TaskExpression",
+      this.task.fullname,
+      this.task.hash,
+      // Each argument is hashed on its own, so an unsupported one is named as the scheduler names it.
+      hashParts(
+        this.args.map((arg, i) =>
+          hashValue(
+            arg,
+            `argument "${this.task.paramNames[i] ?? i}" of task "${this.task.fullname}"`,
+          ),
+        ),
+      ),
+      hashValue(this.callOptions, `options of a call to "${this.task.fullname}"`),
+    ]);
+  }
+
+  /**
+   * Destructures a result of fixed length (task option `nout`):
+   * `const [a, b] = pair(x)`.
+   */
+  *[Symbol.iterator](): Iterator<SimpleExpression<ElementOf<T>>> {
+    const nout = this.callOptions.options?.nout ?? this.task.taskOptions.nout;
+    if (nout === undefined) {
+      throw new TypeError(
+        `Cannot iterate over ${this.describe()}: give task "${this.task.fullname}" the option ` +
+          "`nout` (its result's length) to destructure its result",
+      );
+    }
+    for (let i = 0; i < nout; i++) yield this.get(i) as SimpleExpression<ElementOf<T>>;
+  }
+
+  describe(): string {
+    return `${this.task.fullname}(${this.args.map(describeArg).join(", ")})`;
+  }
+
+  [ENCODE](encode: (value: unknown, key: string | number) => Wire) {
+    return {
+      tag: "call",
+      data: {
+        task: encode(this.task, "task"),
+        args: encode(this.args, "args"),
+        options: encode(this.callOptions, "options"),
+      },
+    };
+  }
 }
 
 /** Internal state of a task, shared by its option-overriding variants. */
@@ -409,4 +472,13 @@ registerDecoder("task", (data: { name: string; module: string | null; options?: 
   return data.options === undefined
     ? t
     : makeCallable((t as any)[CORE], decode(data.options) as CallOptions);
+});
+
+registerDecoder("call", (data: any, decode) => {
+  const task = decode(data.task) as Task;
+  return new TaskExpression(
+    task,
+    decode(data.args) as unknown[],
+    decode(data.options) as CallOptions,
+  );
 });

@@ -40,7 +40,8 @@ import {
 } from "./retry.ts";
 import type { Database, JobTable } from "./schema.ts";
 import { openValueStore, type ValueStore } from "./value-store.ts";
-import { SqliteLookups } from "./sqlite-reads.ts";
+import { CALLS_PER_EVALUATION, SqliteLookups, type EvaluationRow } from "./sqlite-reads.ts";
+import { SqliteWriteThread, WriteThreadExitedError } from "./sqlite-write-thread.ts";
 import { SqliteWriter } from "./sqlite-writes.ts";
 import {
   appendBatch,
@@ -81,12 +82,25 @@ export interface BackendOptions {
   retry?: Partial<RetryPolicy>;
   /** Rows that may wait to be written before new jobs wait (default {@link MAX_QUEUED_ROWS}). */
   maxQueuedRows?: number;
+  /**
+   * SQLite files: once this many rows have been written, later writes go through a writer
+   * thread of their own (see `./sqlite-write-thread.ts`), so that a large run's index
+   * maintenance overlaps with its scheduling. Default {@link WRITE_THREAD_AFTER_ROWS};
+   * `Infinity` keeps every write on the scheduler's thread.
+   */
+  writeThreadAfterRows?: number;
 }
 
 /** A cached single reduction. */
 export interface CachedEvaluation {
   valueHash: string;
   value: unknown;
+  /**
+   * Calls already recorded from this reduction (some of them, see
+   * `CALLS_PER_EVALUATION`): a cached job whose call is among them records no call rows
+   * again, as Python redun skips an existing call node.
+   */
+  callHashes?: readonly string[];
 }
 
 /** A cached final result, with the task hashes of everything beneath it. */
@@ -114,6 +128,12 @@ const MAX_FLUSH_DELAY_MS = 250;
  * well under a kilobyte, so this bounds the queue to some hundreds of MB at most.
  */
 export const MAX_QUEUED_ROWS = 200_000;
+
+/**
+ * Rows written before SQLite writes move to their own thread: a small run never starts it
+ * (a thread costs some tens of milliseconds and MB), a large one does early.
+ */
+export const WRITE_THREAD_AFTER_ROWS = 5_000;
 
 /** Tries of one write before its rows go back to the queue (deadlocks, busy SQLite). */
 const WRITE_ATTEMPTS = 3;
@@ -149,6 +169,10 @@ export class Backend {
   private readonly sqliteLookups: SqliteLookups | undefined;
   /** How long the last flush took to write, in milliseconds. */
   private lastWriteMs = 0;
+  /** SQLite files: the writer thread, once started. */
+  private writeThread: SqliteWriteThread | undefined;
+  /** Rows written until the writer thread starts (Infinity: never). */
+  private rowsBeforeThread: number;
 
   private constructor(
     readonly handle: DatabaseHandle,
@@ -166,6 +190,10 @@ export class Backend {
     const sqlite = handle.sqlite as SQLiteConnection | undefined;
     this.sqliteWriter = sqlite ? new SqliteWriter(sqlite, handle.db) : undefined;
     this.sqliteLookups = sqlite ? new SqliteLookups(sqlite) : undefined;
+    this.rowsBeforeThread =
+      sqlite && handle.location !== ":memory:"
+        ? (options.writeThreadAfterRows ?? WRITE_THREAD_AFTER_ROWS)
+        : Infinity;
   }
 
   /** Opens the database, checking (and, if `automigrate`, migrating) its schema. */
@@ -185,6 +213,11 @@ export class Backend {
       await handle.close();
       throw error;
     }
+  }
+
+  /** Whether writes have moved to the writer thread (see `writeThreadAfterRows`). @internal */
+  get writesOnThread(): boolean {
+    return this.writeThread !== undefined;
   }
 
   get db(): Kysely<Database> {
@@ -216,26 +249,18 @@ export class Backend {
   private readonly evaluations = new BatchLoader<CachedEvaluation>(async (evalHashes) => {
     const lookups = this.sqliteLookups;
     const rows = await this.read(async (db) =>
-      lookups
-        ? lookups.evaluations(evalHashes)
-        : db
-            .selectFrom("evaluation")
-            .innerJoin("value", "value.value_hash", "evaluation.value_hash")
-            .select([
-              "evaluation.eval_hash",
-              "evaluation.value_hash",
-              "value.value",
-              "value.format",
-            ])
-            .where("evaluation.eval_hash", "in", evalHashes)
-            .execute(),
+      lookups ? lookups.evaluations(evalHashes) : evaluationsWithCalls(db, evalHashes),
     );
     const found = new Map<string, CachedEvaluation>();
     await Promise.all(
       rows.map(async (row) => {
         const value = await this.decodeForCache(row);
         if (value !== MISSING)
-          found.set(row.eval_hash, { valueHash: row.value_hash, value: value.value });
+          found.set(row.eval_hash, {
+            valueHash: row.value_hash,
+            value: value.value,
+            callHashes: row.call_hashes,
+          });
       }),
     );
     return found;
@@ -569,9 +594,26 @@ export class Backend {
       mode === "record"
         ? { ...this.retry, attempts: Math.min(this.retry.attempts, WRITE_ATTEMPTS) }
         : this.retry;
-    return this.sqliteWriter
-      ? this.sqliteWriter.write(batch, mode, retry)
-      : writeBatch(this.db, batch, mode, retry);
+    if (!this.sqliteWriter) return writeBatch(this.db, batch, mode, retry);
+    const thread = this.sqliteWriteThread(batch);
+    if (!thread) return this.sqliteWriter.write(batch, mode, retry);
+    return thread.write(batch, mode, retry).catch((error: unknown) => {
+      if (!(error instanceof WriteThreadExitedError)) throw error;
+      // A thread that died (out of memory, …) is not restarted: its writes, and every later
+      // one, go through this thread's connection (rewriting a committed batch is harmless).
+      this.writeThread = undefined;
+      return this.sqliteWriter!.write(batch, mode, retry);
+    });
+  }
+
+  /** The writer thread, started once enough rows have been written (see the option). */
+  private sqliteWriteThread(batch: RowBatch): SqliteWriteThread | undefined {
+    if (this.writeThread || this.rowsBeforeThread === Infinity) return this.writeThread;
+    for (const table of Object.values(batch)) this.rowsBeforeThread -= (table as unknown[]).length;
+    if (this.rowsBeforeThread > 0) return undefined;
+    this.rowsBeforeThread = Infinity;
+    this.writeThread = new SqliteWriteThread(this.handle.location);
+    return this.writeThread;
   }
 
   private async putStored(storeWrites: Map<string, Buffer>): Promise<void> {
@@ -604,12 +646,40 @@ export class Backend {
     try {
       await this.flush();
     } finally {
+      await this.writeThread?.close();
       await this.handle.close();
     }
   }
 }
 
 const MISSING = Symbol("missing");
+
+/** Evaluations with their values and (some of) their calls, through Kysely (PostgreSQL). */
+async function evaluationsWithCalls(
+  db: Kysely<Database>,
+  evalHashes: readonly string[],
+): Promise<EvaluationRow[]> {
+  const [rows, calls] = await Promise.all([
+    db
+      .selectFrom("evaluation")
+      .innerJoin("value", "value.value_hash", "evaluation.value_hash")
+      .select(["evaluation.eval_hash", "evaluation.value_hash", "value.value", "value.format"])
+      .where("evaluation.eval_hash", "in", evalHashes)
+      .execute(),
+    db
+      .selectFrom("call_node")
+      .select(["eval_hash", "call_hash"])
+      .where("eval_hash", "in", evalHashes)
+      .execute(),
+  ]);
+  const byEval = new Map<string, string[]>();
+  for (const { eval_hash, call_hash } of calls) {
+    const list = byEval.get(eval_hash) ?? [];
+    if (list.length < CALLS_PER_EVALUATION) list.push(call_hash);
+    byEval.set(eval_hash, list);
+  }
+  return rows.map((row) => ({ ...row, call_hashes: byEval.get(row.eval_hash) ?? [] }));
+}
 
 function append<T>(to: T[], rows: readonly T[]): void {
   for (const row of rows) to.push(row);

@@ -6,7 +6,10 @@
  */
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
+/** The SQL dialects a provenance database can speak. */
 export type Dialect = "sqlite" | "postgresql";
 
 /** An open database and how to close it. */
@@ -45,9 +48,13 @@ export interface ConnectionOptions {
 }
 
 /** A database URI or secret that cannot be used to connect (or a login that fails). */
-export class DatabaseConnectionError extends Error {
+export class DatabaseConnectionError extends RedunError {
   override name = "DatabaseConnectionError";
+  override get code() {
+    return "REDUN_DATABASE_CONNECTION" as const;
+  }
 }
+registerErrorClass(DatabaseConnectionError);
 
 /** Opens a database for a non-SQLite URI (PostgreSQL registers itself here). */
 export type DatabaseOpener = (uri: string, options: ConnectionOptions) => Promise<DatabaseHandle>;

@@ -52,23 +52,34 @@ export function exclusiveInProcess<T>(handle: DatabaseHandle, fn: () => Promise<
 /** How long a writer waits for another process's lock before failing. */
 const SQLITE_BUSY_TIMEOUT_MS = 30_000;
 
-let sqliteDriver: typeof SQLiteDatabase | undefined;
+let sqliteDriver: { Database: typeof SQLiteDatabase; addon: string | undefined } | undefined;
 
 /**
  * The better-sqlite3 driver, loaded on first use: a native addon, not needed by commands
- * that open no database (nor by workers, which import redun but record nothing).
+ * that open no database (nor by workers, which import redun but record nothing). With it,
+ * the addon's file: left to itself the driver finds it through the `bindings` package,
+ * which probes a dozen paths (some 30 ms of every start).
  */
-function sqliteConstructor(): typeof SQLiteDatabase {
-  return (sqliteDriver ??= createRequire(import.meta.url)(
-    "better-sqlite3",
-  ) as typeof SQLiteDatabase);
+function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
+  if (!sqliteDriver) {
+    const require = createRequire(import.meta.url);
+    const Database = require("better-sqlite3") as typeof SQLiteDatabase;
+    const built = path.join(
+      path.dirname(require.resolve("better-sqlite3/package.json")),
+      "build",
+      "Release",
+      "better_sqlite3.node",
+    );
+    sqliteDriver = { Database, addon: fs.existsSync(built) ? built : undefined };
+  }
+  return sqliteDriver;
 }
 
 /** Opens (creating if needed) a SQLite database file, or `:memory:`. */
 export function openSqlite(file: string): DatabaseHandle {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
-  const SQLite = sqliteConstructor();
-  const sqlite = new SQLite(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  const { Database: SQLite, addon } = sqliteConstructor();
+  const sqlite = new SQLite(file, { timeout: SQLITE_BUSY_TIMEOUT_MS, nativeBinding: addon });
   if (file !== ":memory:") sqlite.pragma("journal_mode = WAL");
   // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the tail.
   sqlite.pragma("synchronous = NORMAL");

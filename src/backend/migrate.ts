@@ -5,12 +5,18 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import { exclusiveInProcess, type DatabaseHandle } from "./database.ts";
-import { COMPATIBLE_VERSIONS, LATEST_VERSION, MIGRATIONS } from "./migrations/index.ts";
+import { COMPATIBLE_VERSIONS, LATEST_VERSION, MIGRATIONS } from "./migrations/all-migrations.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** A database whose schema this library cannot use as it is. */
-export class SchemaVersionError extends Error {
+export class SchemaVersionError extends RedunError {
   override name = "SchemaVersionError";
+  override get code() {
+    return "REDUN_SCHEMA_VERSION" as const;
+  }
 }
+registerErrorClass(SchemaVersionError);
 
 /** The schema version of a database (0 for an empty one). */
 export async function schemaVersion(handle: DatabaseHandle): Promise<number> {

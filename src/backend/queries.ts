@@ -5,11 +5,13 @@
  * finding a record by (a prefix of) its id. The same SQL for SQLite and PostgreSQL.
  */
 import { sql, type ExpressionBuilder, type Kysely } from "kysely";
-import type { Database } from "./schema.ts";
+import type { Database, EntityType } from "./schema.ts";
 import type { StoredValue } from "./value-rows.ts";
 import { decodeForDisplay } from "./opaque-value.ts";
 import { getTags } from "./tags.ts";
 import type { Wire } from "../values/serialize.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** What the queries need: the database, and a way to get a stored value's bytes. */
 export interface ProvenanceSource {
@@ -121,8 +123,7 @@ export interface CallInfo {
   children: { callHash: string; taskName: string }[];
 }
 
-/** The kinds of record an id can name. */
-export type EntityType = "execution" | "job" | "call_node" | "value";
+export type { EntityType };
 
 function parseArgs(text: string): string[] {
   try {
@@ -547,9 +548,13 @@ const ID_COLUMNS = {
 } as const;
 
 /** An id that names no record, or several. */
-export class IdLookupError extends Error {
+export class IdLookupError extends RedunError {
   override name = "IdLookupError";
+  override get code() {
+    return "REDUN_ID_LOOKUP" as const;
+  }
 }
+registerErrorClass(IdLookupError);
 
 /**
  * Finds what an id (or an unambiguous prefix of at least 4 characters) names: an

@@ -4,6 +4,8 @@
  * after the busy timeout. The work must be safe to repeat (every write the backend makes
  * is an idempotent insert or upsert, inside one transaction).
  */
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** How often and how patiently to retry. */
 export interface RetryPolicy {
@@ -125,8 +127,11 @@ export async function withRetry<T>(
  * The database stayed unreachable (or kept failing) for longer than the configured
  * retrying: the run cannot record what it did, so it stops. Never a task's failure.
  */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends RedunError {
   override name = "DatabaseUnavailableError";
+  override get code() {
+    return "REDUN_DATABASE_UNAVAILABLE" as const;
+  }
   constructor(
     /** The database, as `handle.location` names it (never with credentials). */
     readonly location: string,
@@ -138,6 +143,7 @@ export class DatabaseUnavailableError extends Error {
     super(message, options);
   }
 }
+registerErrorClass(DatabaseUnavailableError);
 
 /** The last error's message, short, for a {@link DatabaseUnavailableError}. */
 export function causeText(error: unknown): string {

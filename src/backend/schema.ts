@@ -99,6 +99,9 @@ export interface JobTable {
   status: string;
 }
 
+/** The kinds of record an id can name (and a tag can be on). */
+export type EntityType = "execution" | "job" | "call_node" | "value";
+
 export interface TagTable {
   tag_hash: string;
   entity_type: string;

@@ -10,11 +10,20 @@ export interface EvaluationRow {
   value_hash: string;
   value: Uint8Array;
   format: string;
+  /** The calls recorded with this single reduction (the hashes of their call nodes). */
+  call_hashes: string[];
 }
+
+/**
+ * Call hashes read with an evaluation, at most: enough for the usual one (or few) calls of
+ * a single reduction; a call beyond them is recorded again, which is harmless.
+ */
+export const CALLS_PER_EVALUATION = 8;
 
 /** Prepared lookups on one SQLite connection. */
 export class SqliteLookups {
-  private evaluation: Statement<[string], EvaluationRow> | undefined;
+  private evaluation: Statement<[string], Omit<EvaluationRow, "call_hashes">> | undefined;
+  private calls: Statement<[string], { call_hash: string }> | undefined;
 
   constructor(private readonly sqlite: SQLiteConnection) {}
 
@@ -25,12 +34,17 @@ export class SqliteLookups {
         'from "evaluation" inner join "value" on "value"."value_hash" = "evaluation"."value_hash" ' +
         'where "evaluation"."eval_hash" = ?',
     );
+    this.calls ??= this.sqlite.prepare(
+      'select "call_hash" from "call_node" where "eval_hash" = ? limit ' + CALLS_PER_EVALUATION,
+    );
     const rows: EvaluationRow[] = [];
     // One read transaction for the whole batch, as the single IN (...) query had.
     this.sqlite.transaction(() => {
       for (const hash of evalHashes) {
         const row = this.evaluation!.get(hash);
-        if (row) rows.push(row);
+        if (!row) continue;
+        const calls = this.calls!.all(hash);
+        rows.push({ ...row, call_hashes: calls.map((c) => c.call_hash) });
       }
     })();
     return rows;

@@ -4,8 +4,7 @@
  * are stored as JSON text.
  */
 import type { Kysely } from "kysely";
-import type { Database } from "./schema.ts";
-import type { EntityType } from "./queries.ts";
+import type { Database, EntityType } from "./schema.ts";
 import { emptyBatch, writeBatch } from "./writes.ts";
 import { hashParts } from "../values/hash.ts";
 

@@ -12,7 +12,7 @@ import readline from "node:readline";
 import type { Kysely } from "kysely";
 import type { Backend } from "./backend.ts";
 import { VALUE_FORMAT } from "./value-rows.ts";
-import { LATEST_VERSION } from "./migrations/index.ts";
+import { LATEST_VERSION } from "./migrations/all-migrations.ts";
 import type { Database } from "./schema.ts";
 import {
   emptyBatch,
@@ -23,6 +23,8 @@ import {
   type RowBatch,
   type WriteTable,
 } from "./writes.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** The first line of an export. */
 export interface ExportHeader {
@@ -45,9 +47,13 @@ export interface ExportOptions {
 }
 
 /** A malformed export. */
-export class ImportFormatError extends Error {
+export class ImportFormatError extends RedunError {
   override name = "ImportFormatError";
+  override get code() {
+    return "REDUN_IMPORT_FORMAT" as const;
+  }
 }
+registerErrorClass(ImportFormatError);
 
 const PAGE = 500;
 

@@ -3,6 +3,8 @@
  * recorded with each value, and the errors of values too large to record or gone missing.
  */
 import { handlerForValue } from "../values/registry.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** How a value's bytes in the `value` table are encoded. */
 export const VALUE_FORMAT = "redun-wire+json";
@@ -17,14 +19,22 @@ export const VALUE_REF_FORMAT = "ref";
 export const DEFAULT_VALUE_STORE_MIN_SIZE = 1_000_000;
 
 /** A value too large to record. */
-export class ValueTooLargeError extends Error {
+export class ValueTooLargeError extends RedunError {
   override name = "ValueTooLargeError";
+  override get code() {
+    return "REDUN_VALUE_TOO_LARGE" as const;
+  }
 }
+registerErrorClass(ValueTooLargeError);
 
 /** A value whose bytes cannot be found. */
-export class ValueMissingError extends Error {
+export class ValueMissingError extends RedunError {
   override name = "ValueMissingError";
+  override get code() {
+    return "REDUN_VALUE_MISSING" as const;
+  }
 }
+registerErrorClass(ValueMissingError);
 
 /** A `value` row as stored. */
 export interface StoredValue {

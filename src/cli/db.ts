@@ -5,8 +5,12 @@ import type { Command } from "commander";
 import { openDatabase } from "../backend/database.ts";
 import { backendOptionsFromConfig } from "../backend/from-config.ts";
 import { migrateTo, schemaVersion, versionHistory } from "../backend/migrate.ts";
-import { COMPATIBLE_VERSIONS, LATEST_VERSION, MIGRATIONS } from "../backend/migrations/index.ts";
-import { UsageError } from "./errors.ts";
+import {
+  COMPATIBLE_VERSIONS,
+  LATEST_VERSION,
+  MIGRATIONS,
+} from "../backend/migrations/all-migrations.ts";
+import { UsageError } from "./error-report.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
 
 async function withDatabase<T>(

@@ -6,7 +6,7 @@ import { once } from "node:events";
 import path from "node:path";
 import type { Command } from "commander";
 import type { FileStat } from "../files/filesystem.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "./error-report.ts";
 
 /** Options of `redun fs cp`. */
 interface CopyOptions {

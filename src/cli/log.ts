@@ -24,7 +24,7 @@ import {
 } from "../backend/queries.ts";
 import { getTags } from "../backend/tags.ts";
 import { withBackendAndTypes } from "./value-types.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "./error-report.ts";
 import {
   callJson,
   formatCall,

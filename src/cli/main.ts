@@ -3,14 +3,14 @@
  */
 import fs from "node:fs";
 import { Command, CommanderError } from "commander";
-import { formatError } from "./errors.ts";
+import { formatError } from "./error-report.ts";
 import type { RunCommandOptions } from "./run.ts";
 import { dbCommand } from "./db.ts";
 import { fsCommand } from "./fs.ts";
 import { logCommand } from "./log.ts";
-import { oneshotCommand } from "./oneshot.ts";
+import { oneshotCommand } from "./oneshot-command.ts";
 import { tagCommand } from "./tag.ts";
-import { transferCommands } from "./transfer.ts";
+import { transferCommands } from "./transfer-commands.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
 
 /**

@@ -14,8 +14,8 @@ import { File, Dir } from "../files/file.ts";
 import { getFileSystem, isUri } from "../files/filesystem.ts";
 import { readTaskSignature, untypedParams } from "./signature.ts";
 import { formatTaskHelp, parseTaskArgs } from "./task-args.ts";
-import { importModule } from "../executors/modules.ts";
-import { UsageError } from "./errors.ts";
+import { importModule } from "../api/workflow-module.ts";
+import { UsageError } from "./error-report.ts";
 import { createScheduler, loadCliConfig, type GlobalOptions } from "./setup.ts";
 
 /**

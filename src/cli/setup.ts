@@ -8,10 +8,10 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parameterNames } from "../api/source.ts";
 import type { Config } from "../config/config.ts";
-import { ConfigError } from "../config/errors.ts";
+import { ConfigError } from "../config/config-error.ts";
 import { Dir, File } from "../files/file.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "./error-report.ts";
 import { readTaskSignature, untypedParams } from "./signature.ts";
 import { parseTaskArgs } from "./task-args.ts";
 

@@ -6,9 +6,9 @@
 import type { Command } from "commander";
 import { resolveId } from "../backend/queries.ts";
 import { addTags, getTags, removeTags, type Tag } from "../backend/tags.ts";
-import type { withBackend } from "./backend.ts";
+import type { withBackend } from "./repositories.ts";
 import { withBackendAndTypes } from "./value-types.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "./error-report.ts";
 import type { GlobalOptions } from "./global.ts";
 
 function parseValue(text: string): unknown {

@@ -8,10 +8,15 @@
  * otherwise: `--n 3` gives `3`, `--s abc` gives `"abc"`, `--o '{"a":1}'` gives an object.
  */
 import { describeType, type ParamInfo, type ParamType } from "./signature.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** A problem with the task arguments given on the command line; its message is one line. */
-export class TaskArgsError extends Error {
+export class TaskArgsError extends RedunError {
   override name = "TaskArgsError";
+  override get code() {
+    return "REDUN_TASK_ARGS" as const;
+  }
 
   /**
    * @param message - one line, naming the argument concerned.
@@ -24,6 +29,7 @@ export class TaskArgsError extends Error {
     super(message);
   }
 }
+registerErrorClass(TaskArgsError);
 
 /** Builds the File and Dir values for `file` / `dir` parameters. */
 export interface ArgFactories {

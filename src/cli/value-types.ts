@@ -6,7 +6,7 @@
  * so other commands (and `--help`) pay nothing.
  */
 import type { Backend } from "../backend/backend.ts";
-import { withBackend } from "./backend.ts";
+import { withBackend } from "./repositories.ts";
 import type { GlobalOptions } from "./global.ts";
 
 /** Imports the modules that register the built-in value types (once; later calls are free). */

@@ -4,10 +4,15 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError } from "./errors.ts";
+import { ConfigError } from "./config-error.ts";
 import { own, parseIni, type IniData } from "./ini.ts";
-import { executorSchema } from "./executor-options.ts";
-import { parseOptions, type OptionSchema, type ParsedOptions } from "./options.ts";
+import {
+  executorSchema,
+  executorSchemaPending,
+  inheritedOptions,
+  markInheritedOptions,
+} from "./executor-options.ts";
+import { parseOptions, type OptionSchema, type ParsedOptions } from "./option-schema.ts";
 import { DEFAULT_INI } from "./default-ini.ts";
 
 export { DEFAULT_INI };
@@ -419,6 +424,7 @@ export class Config {
     if (!schema) return { values: { ...executor.options }, warnings: [] };
     return parseOptions(schema, executor.options, `[executors.${name}] in ${executor.source}`, {
       baseDir: executor.configDir,
+      inherited: inheritedOptions(executor.options),
     });
   }
 
@@ -523,11 +529,18 @@ function readExecutors(ini: IniData, file: string, configDir: string) {
       );
     }
     // DEFAULT options reach an executor when its type declares them (configparser
-    // inheritance, without warnings about DEFAULT keys meant for other sections).
+    // inheritance, without warnings about DEFAULT keys meant for other sections). A built-in
+    // type not loaded yet gets them all, marked, and its parser keeps those it declares.
     const schema = executorSchema(type) ?? {};
+    const pending = executorSchemaPending(type);
+    const inherited = new Set<string>();
     for (const [key, value] of Object.entries(ini.values[section]!)) {
-      if (!(key in options) && key !== "type" && key in schema) options[key] = value;
+      if (!(key in options) && key !== "type" && (pending || key in schema)) {
+        options[key] = value;
+        if (pending) inherited.add(key);
+      }
     }
+    markInheritedOptions(options, inherited);
     executors[name] = { type, options, source: file, configDir };
   }
   return executors;

@@ -7,7 +7,7 @@
  * redun adds one rule: a `${NAME}` found in neither the section nor DEFAULT is read from the
  * environment.
  */
-import { ConfigError } from "./errors.ts";
+import { ConfigError } from "./config-error.ts";
 
 /** The parsed file. */
 export interface IniData {

@@ -2,13 +2,14 @@
  * The alias executor (`type = alias`): a symlink to another executor, resolved when a job
  * is submitted, so it may name executors defined later (or by `setup_scheduler`).
  */
-import {
-  registerExecutorType,
-  type Executor,
-  type ExecutorContext,
-  type JobSpec,
-} from "./executor.ts";
-import { parseExecutorOptions } from "./options.ts";
+import type { OptionSchema } from "../config/option-schema.ts";
+import type { Executor, ExecutorContext, ExecutorFactory, JobSpec } from "./executor.ts";
+import { parseExecutorOptions } from "./parse-options.ts";
+
+/** `type = alias`: another executor, resolved lazily. */
+export const ALIAS_SCHEMA = {
+  target: { type: "string", required: true, description: "The executor to defer to" },
+} satisfies OptionSchema;
 
 /** Forwards every job to the executor named by `target`. */
 export class AliasExecutor implements Executor {
@@ -42,7 +43,8 @@ export class AliasExecutor implements Executor {
   }
 }
 
-registerExecutorType("alias", (name, raw, context) => {
-  const { target } = parseExecutorOptions("alias", name, raw) as { target: string };
+/** Creates an alias executor from its `[executors.NAME]` options (registered as `alias`). */
+export const createAliasExecutor: ExecutorFactory = (name, raw, context) => {
+  const { target } = parseExecutorOptions("alias", name, raw, ALIAS_SCHEMA) as { target: string };
   return new AliasExecutor(name, target, context);
-});
+};

@@ -1,8 +1,7 @@
 /**
- * Lazy expressions: what calling a task returns. The scheduler evaluates them.
+ * Lazy expressions: values the scheduler evaluates later. The call of a task, `TaskExpression`,
+ * lives with tasks (api/task.ts), so that expressions need to know nothing of tasks.
  */
-import type { Task } from "../api/task.ts";
-import type { CallOptions } from "../api/options.ts";
 import { HASH, hashParts, hashValue } from "../values/hash.ts";
 import { ENCODE, registerDecoder, type Wire } from "../values/serialize.ts";
 import { UnsupportedValueError } from "../values/errors.ts";
@@ -11,9 +10,6 @@ import { MAX_VALUE_DEPTH } from "../values/depth.ts";
 const LAZY_HINT =
   "Expressions are lazy: return them from a task (or pass them to other tasks) and the " +
   "scheduler evaluates them; use apply() or a task to compute with their values.";
-
-/** Element type of an array/tuple result, for `nout` destructuring. */
-type ElementOf<T> = T extends readonly (infer E)[] ? E : unknown;
 
 /**
  * A lazy value of type `T`. Not a promise: `await` does not evaluate it, and using it as
@@ -52,65 +48,6 @@ export abstract class Expression<T = unknown> {
 
   /** A short human description, e.g. `acme.add(1, 2)`. */
   abstract describe(): string;
-}
-
-/** A call of a task: `add(1, 2)`. */
-export class TaskExpression<T = unknown> extends Expression<T> {
-  constructor(
-    readonly task: Task<any, any>,
-    readonly args: readonly unknown[],
-    readonly callOptions: CallOptions = {},
-  ) {
-    super();
-  }
-
-  protected computeHash(): string {
-    return hashParts([
-      "TaskExpression",
-      this.task.fullname,
-      this.task.hash,
-      // Each argument is hashed on its own, so an unsupported one is named as the scheduler names it.
-      hashParts(
-        this.args.map((arg, i) =>
-          hashValue(
-            arg,
-            `argument "${this.task.paramNames[i] ?? i}" of task "${this.task.fullname}"`,
-          ),
-        ),
-      ),
-      hashValue(this.callOptions, `options of a call to "${this.task.fullname}"`),
-    ]);
-  }
-
-  /**
-   * Destructures a result of fixed length (task option `nout`):
-   * `const [a, b] = pair(x)`.
-   */
-  *[Symbol.iterator](): Iterator<SimpleExpression<ElementOf<T>>> {
-    const nout = this.callOptions.options?.nout ?? this.task.taskOptions.nout;
-    if (nout === undefined) {
-      throw new TypeError(
-        `Cannot iterate over ${this.describe()}: give task "${this.task.fullname}" the option ` +
-          "`nout` (its result's length) to destructure its result",
-      );
-    }
-    for (let i = 0; i < nout; i++) yield this.get(i) as SimpleExpression<ElementOf<T>>;
-  }
-
-  describe(): string {
-    return `${this.task.fullname}(${this.args.map(describeArg).join(", ")})`;
-  }
-
-  [ENCODE](encode: (value: unknown, key: string | number) => Wire) {
-    return {
-      tag: "call",
-      data: {
-        task: encode(this.task, "task"),
-        args: encode(this.args, "args"),
-        options: encode(this.callOptions, "options"),
-      },
-    };
-  }
 }
 
 /** Operations on values that are not known yet: reading a key, calling a plain function. */
@@ -197,7 +134,8 @@ export class SchedulerExpression<T = unknown> extends Expression<T> {
   }
 }
 
-function describeArg(value: unknown): string {
+/** A short description of an argument in an expression's description (`add(1, "a")`). */
+export function describeArg(value: unknown): string {
   if (value instanceof Expression) return value.describe();
   if (typeof value === "string")
     return JSON.stringify(value.length > 40 ? value.slice(0, 37) + "..." : value);
@@ -240,14 +178,6 @@ export function isExpression(value: unknown): value is Expression<unknown> {
   return value instanceof Expression;
 }
 
-registerDecoder("call", (data: any, decode) => {
-  const task = decode(data.task) as Task;
-  return new TaskExpression(
-    task,
-    decode(data.args) as unknown[],
-    decode(data.options) as CallOptions,
-  );
-});
 registerDecoder(
   "simple",
   (data: any, decode) => new SimpleExpression(data.op, decode(data.args) as unknown[]),

@@ -45,7 +45,7 @@ import {
 } from "./filesystem.ts";
 import { globBase, globToRegExp, hasMagic } from "./glob.ts";
 import { httpFileSystem } from "./http.ts";
-import { localFileSystem } from "./local.ts";
+import { localFileSystem } from "./local-fs.ts";
 import { s3FileSystem } from "./s3.ts";
 
 export type { FileHashMode } from "./filesystem.ts";

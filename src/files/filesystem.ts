@@ -9,6 +9,8 @@ import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { stackFrames } from "../api/source.ts";
 import { hashParts } from "../values/hash.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** How a file's hash is computed: from its metadata (fast, the default) or from its bytes. */
 export type FileHashMode = "stat" | "content";
@@ -75,17 +77,24 @@ export interface FileSystem {
 }
 
 /** A missing file, where one was needed. */
-export class FileNotFoundError extends Error {
+export class FileNotFoundError extends RedunError {
   override name = "FileNotFoundError";
-  readonly code = "ENOENT";
+  /** Node's code for a missing file, so that code written for `fs` errors handles it too. */
+  override get code() {
+    return "ENOENT" as const;
+  }
   constructor(readonly path: string) {
     super(`no such file: ${path}`);
   }
 }
+registerErrorClass(FileNotFoundError);
 
 /** Writing to a filesystem that only reads (HTTP). */
-export class ReadOnlyFileSystemError extends Error {
+export class ReadOnlyFileSystemError extends RedunError {
   override name = "ReadOnlyFileSystemError";
+  override get code() {
+    return "REDUN_READ_ONLY_FILE_SYSTEM" as const;
+  }
   constructor(
     readonly path: string,
     operation: string,
@@ -94,6 +103,7 @@ export class ReadOnlyFileSystemError extends Error {
     super(`cannot ${operation} ${path}: the ${fsName} filesystem is read-only`);
   }
 }
+registerErrorClass(ReadOnlyFileSystemError);
 
 const bySchemes = new Map<string, FileSystem>();
 /** Modules outside the engine that registered filesystems (script workers import them). */

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { registerErrorClass } from "../values/serialize.ts";
+import { RedunError } from "../values/errors.ts";
 
 /** Lines of stdout/stderr kept in a {@link ScriptError}. */
 const TAIL_LINES = 20;
@@ -21,8 +22,11 @@ const TAIL_BYTES = 16 * 1024;
  * line of stderr; the command (an argv array in full, shell-quoted) and the tails of stderr
  * and stdout follow.
  */
-export class ScriptError extends Error {
+export class ScriptError extends RedunError {
   override name = "ScriptError";
+  override get code() {
+    return "REDUN_SCRIPT" as const;
+  }
   /** The exit code, or `null` when a signal killed the script. */
   exitCode: number | null;
   /** The signal that killed the script, if any. */

@@ -10,8 +10,12 @@ import { catchTask } from "./internal-tasks.ts";
 import type { CallResult, Job } from "./job.ts";
 import { isValueValid } from "./validity.ts";
 
-/** A cache hit: one reduction to evaluate further, or a final call trusted as it is. */
-export type CacheHit = { value: unknown; callHash?: undefined } | CallResult;
+/**
+ * A cache hit: one reduction to evaluate further (with the calls already recorded from it),
+ * or a final call trusted as it is.
+ */
+export type CacheHit =
+  { value: unknown; callHash?: undefined; knownCalls: readonly string[] } | CallResult;
 
 /** Cache lookups for one execution. */
 export class CacheLookup {
@@ -44,7 +48,9 @@ export class CacheLookup {
       if (job.task === catchTask) return undefined;
     }
     const hit = await backend.getEvaluation(job.evalHash);
-    return hit && (await isValueValid(hit.value)) ? { value: hit.value } : undefined;
+    return hit && (await isValueValid(hit.value))
+      ? { value: hit.value, knownCalls: hit.callHashes ?? [] }
+      : undefined;
   }
 
   /** Hashes of every task defined now (a shallow cache hit needs all of its subtree's). */

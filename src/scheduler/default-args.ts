@@ -10,8 +10,8 @@ import {
   isUndefinedLiteral,
   type DefaultDescriptor,
 } from "../api/source-defaults.ts";
-import { taskParameters, type Task } from "../api/task.ts";
-import { SchedulerExpression, TaskExpression } from "../expressions/expression.ts";
+import { taskParameters, TaskExpression, type Task } from "../api/task.ts";
+import { SchedulerExpression } from "../expressions/expression.ts";
 import { Dir, File, type FileOptions } from "../files/file.ts";
 
 const NO_DEFAULT = Symbol("no default");

@@ -4,7 +4,7 @@
  */
 import { contextValue, mergeContext, type JobContext } from "../api/job-context.ts";
 import type { CallTaskOptions, CacheScope, TaskOptions } from "../api/options.ts";
-import { isTask, type Task } from "../api/task.ts";
+import { isTask, TaskExpression, type Task } from "../api/task.ts";
 import type { Backend } from "../backend/backend.ts";
 import { missReason } from "../backend/queries.ts";
 import { DatabaseUnavailableError } from "../backend/retry.ts";
@@ -14,7 +14,6 @@ import {
   Expression,
   SchedulerExpression,
   SimpleExpression,
-  TaskExpression,
   ValueExpression,
 } from "../expressions/expression.ts";
 import { Delayed } from "../expressions/helpers.ts";
@@ -459,7 +458,9 @@ export class Execution {
       const callHash = callHashOf(false, task.hash, call.argHashes, valueHash, children);
       const subtreeTasks = new Set([task.hash]);
       for (const child of children) for (const h of child.subtreeTasks) subtreeTasks.add(h);
-      if (job.recorded) {
+      // A cached reduction that led to a call already recorded records nothing new (as
+      // Python redun skips an existing call node: its rows are all there).
+      if (job.recorded && !cached?.knownCalls.includes(callHash)) {
         this.recorder.call(job, call, { value, valueHash }, callHash, children, subtreeTasks);
       }
       this.finishJob(job, cached ? "CACHED" : "DONE", callHash);

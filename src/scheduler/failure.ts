@@ -3,6 +3,8 @@
  * (a dry run that would run a job, a job cancelled because the execution failed). Kept apart
  * from the scheduler so that the command line can read a failure without loading it.
  */
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** A job's failure, with the task and job it happened in (the cause is the task's error). */
 export interface FailureInfo {
@@ -29,17 +31,25 @@ export function markFailure(error: unknown, info: FailureInfo): FailureInfo | un
 }
 
 /** A job that would run in a dry run. */
-export class DryRunMiss extends Error {
+export class DryRunMiss extends RedunError {
   override name = "DryRunMiss";
+  override get code() {
+    return "REDUN_DRY_RUN_MISS" as const;
+  }
   constructor(readonly description: string) {
     super(`would run ${description}`);
   }
 }
+registerErrorClass(DryRunMiss);
 
 /** A job that was not started because the execution had already failed. */
-export class CancelledError extends Error {
+export class CancelledError extends RedunError {
   override name = "CancelledError";
+  override get code() {
+    return "REDUN_CANCELLED" as const;
+  }
 }
+registerErrorClass(CancelledError);
 
 /** The message of an error, or the text of a thrown non-error. */
 export function errorMessage(error: unknown): string {

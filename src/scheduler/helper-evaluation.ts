@@ -4,12 +4,11 @@
  */
 import type { CallTaskOptions } from "../api/options.ts";
 import type { JobContext } from "../api/job-context.ts";
-import { isTask } from "../api/task.ts";
+import { isTask, TaskExpression } from "../api/task.ts";
 import {
   describeValue,
   Expression,
   SchedulerExpression,
-  TaskExpression,
   ValueExpression,
 } from "../expressions/expression.ts";
 import { Delayed } from "../expressions/helpers.ts";

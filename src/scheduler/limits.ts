@@ -4,11 +4,17 @@
  * starved by a stream of small ones.
  */
 import { Fifo } from "../values/fifo.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** A task asked for more of a limit than exists, or for an unknown one. */
-export class LimitError extends Error {
+export class LimitError extends RedunError {
   override name = "LimitError";
+  override get code() {
+    return "REDUN_LIMIT" as const;
+  }
 }
+registerErrorClass(LimitError);
 
 interface Waiter {
   amounts: Map<string, number>;

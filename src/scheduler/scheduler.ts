@@ -9,18 +9,22 @@ import { Backend, type BackendOptions } from "../backend/backend.ts";
 import { backendOptionsFromConfig } from "../backend/from-config.ts";
 import {
   executorFactory,
+  executorTypePending,
   executorTypes,
+  isExecutorType,
+  loadExecutorType,
   type Executor,
   type ExecutorContext,
 } from "../executors/executor.ts";
-import { executorSchema } from "../config/executor-options.ts";
 import { BUILTIN_EXECUTORS, type Config } from "../config/config.ts";
-import { parseExecutorOptions } from "../executors/options.ts";
+import { parseExecutorOptions } from "../executors/parse-options.ts";
 import { Execution, type DryRunEntry } from "./execution.ts";
 import { DryRunMiss } from "./failure.ts";
 import { mergeContext, type JobContext } from "../api/job-context.ts";
 import { LimitPool } from "./limits.ts";
 import { JobStatusTable } from "./status.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 /** Scheduler options that a configuration implies. */
 function optionsFromConfig(config: Config | undefined): SchedulerOptions {
@@ -102,8 +106,11 @@ export interface RunOptions {
 }
 
 /** Thrown by a dry run: the jobs that would have to run, and why each misses the cache. */
-export class DryRunResult extends Error {
+export class DryRunResult extends RedunError {
   override name = "DryRunResult";
+  override get code() {
+    return "REDUN_DRY_RUN" as const;
+  }
   /** The calls that would run, e.g. `acme.add(1, 2)`. */
   readonly wouldRun: string[];
   /** For each call, why it misses the cache: `new task`, `new args` or `new call`. */
@@ -116,6 +123,7 @@ export class DryRunResult extends Error {
     this.reasons = entries.map((e) => e.reason);
   }
 }
+registerErrorClass(DryRunResult);
 
 /**
  * Runs workflows.
@@ -146,9 +154,10 @@ export class Scheduler {
     this.jobStatusInterval = options.jobStatusInterval ?? 20;
     if (options.backend) this.backendPromise = Promise.resolve(options.backend);
     for (const [name, { type, options: raw }] of Object.entries(options.executorConfigs ?? {})) {
-      // Checked now so that a bad section fails before anything runs; built on first use.
-      if (!executorFactory(type) && !executorSchema(type)) throw unknownExecutorType(name, type);
-      if (executorSchema(type)) parseExecutorOptions(type, name, raw);
+      // Checked now so that a bad section fails before anything runs (a built-in type not
+      // loaded yet: when run() loads it); built on first use.
+      if (!isExecutorType(type)) throw unknownExecutorType(name, type);
+      if (!executorTypePending(type)) parseExecutorOptions(type, name, raw);
     }
     for (const [name, executor] of Object.entries(options.executors ?? {}))
       this.executors.set(name, executor);
@@ -196,6 +205,22 @@ export class Scheduler {
     return executor;
   }
 
+  /**
+   * Loads the executor types the configured executors name (and `local`, for the default
+   * ones), checking the options of those not checked on construction.
+   */
+  private async loadExecutorTypes(): Promise<void> {
+    const configs = Object.entries(this.options.executorConfigs ?? {});
+    const types = new Set([
+      ...configs.map(([, config]) => config.type),
+      ...Object.values(BUILTIN_EXECUTORS).map((config) => config.type),
+    ]);
+    const unloaded = configs.filter(([, { type }]) => executorTypePending(type));
+    if (![...types].some(executorTypePending)) return;
+    await Promise.all([...types].map(loadExecutorType));
+    for (const [name, { type, options: raw }] of unloaded) parseExecutorOptions(type, name, raw);
+  }
+
   /** The provenance backend (opened on first use). */
   backend(): Promise<Backend> {
     return (this.backendPromise ??= Backend.open(this.options.backendOptions));
@@ -207,6 +232,7 @@ export class Scheduler {
    *   {@link DryRunResult} from a dry run that would have to run jobs.
    */
   async run<T>(expr: T, options: RunOptions = {}): Promise<Resolved<T>> {
+    await this.loadExecutorTypes();
     flushWarnings(this.ignoreWarnings, this.log);
     const backend = await this.backend();
     this.status = new JobStatusTable();

@@ -6,9 +6,9 @@ import {
   Expression,
   SchedulerExpression,
   SimpleExpression,
-  TaskExpression,
   ValueExpression,
 } from "../expressions/expression.ts";
+import { TaskExpression } from "../api/task.ts";
 import { Delayed } from "../expressions/helpers.ts";
 import { MAX_VALUE_DEPTH } from "../values/depth.ts";
 import { handlerForValue } from "../values/registry.ts";

@@ -1,11 +1,28 @@
-/** Errors about values that cannot be hashed or serialized. */
+/** The base of redun's errors, and errors about values that cannot be hashed or serialized. */
+
+/**
+ * The base class of every error redun throws on purpose. Its `code` is stable from release
+ * to release (messages are not), so a caller can branch on it:
+ * `if (error instanceof RedunError && error.code === "REDUN_CONFIG") ...`. Errors of a
+ * task's own code, and of Node or a driver, pass through as they are.
+ */
+export abstract class RedunError extends Error {
+  /**
+   * A stable identifier of the kind of error, `REDUN_…` (see the README's list). A getter
+   * on each class, so an error rebuilt in another thread has it too.
+   */
+  abstract get code(): string;
+}
 
 /**
  * A value that the engine cannot hash or serialize: a function, an instance of an
  * unregistered class, a cycle. The message names where the value was found.
  */
-export class UnsupportedValueError extends Error {
+export class UnsupportedValueError extends RedunError {
   override name = "UnsupportedValueError";
+  override get code() {
+    return "REDUN_UNSUPPORTED_VALUE" as const;
+  }
   constructor(
     message: string,
     /** Where in the value, e.g. `argument "x" of task "acme.add" at x.items[2]`. */

@@ -40,6 +40,7 @@ const errorClasses = new Map<string, new (message?: string) => Error>([
   ["ReferenceError", ReferenceError],
   ["EvalError", EvalError],
   ["URIError", URIError],
+  ["UnsupportedValueError", UnsupportedValueError as unknown as new (message?: string) => Error],
 ]);
 
 /**

@@ -1,7 +1,7 @@
 /** Schema version 1: the provenance model. */
 import type { Kysely } from "kysely";
 import type { Dialect } from "../database.ts";
-import { bytesType, type Migration } from "./types.ts";
+import { bytesType, type Migration } from "./migration.ts";
 
 const TABLES = [
   "task",

@@ -4,7 +4,7 @@
  * databases still work without them (they are only slower to query).
  */
 import type { Kysely } from "kysely";
-import type { Migration } from "./types.ts";
+import type { Migration } from "./migration.ts";
 
 async function up(db: Kysely<any>): Promise<void> {
   const s = db.schema;

@@ -13,16 +13,21 @@
  */
 import type { JobDetail } from "@aws-sdk/client-batch";
 import path from "node:path";
-import type { AwsBatchOptions } from "../../config/executor-options.ts";
 import { isUri } from "../../files/filesystem.ts";
-import { registerExecutorType, type Executor, type JobSpec } from "../executor.ts";
-import { parseExecutorOptions } from "../options.ts";
+import {
+  executorFactory,
+  loadExecutorType,
+  type Executor,
+  type ExecutorFactory,
+  type JobSpec,
+} from "../executor.ts";
+import { parseExecutorOptions } from "../parse-options.ts";
 import {
   collectRemoteResult,
   prepareRemoteJob,
   type PreparedRemoteJob,
   type RemoteJobSettings,
-} from "../remote/job.ts";
+} from "../remote/remote-job.ts";
 import {
   arrayJobsPath,
   jobPaths,
@@ -36,8 +41,9 @@ import { AwsClients } from "./clients.ts";
 import { JobDefinitions, jobDefSpec } from "./job-def.ts";
 import { readLogTail } from "./logs.ts";
 import { BatchJobNotFoundError, JobMonitor } from "./monitor.ts";
-import { equivalenceKey, resolveJobSettings, type BatchJobSettings } from "./options.ts";
+import { equivalenceKey, resolveJobSettings, type BatchJobSettings } from "./job-settings.ts";
 import { readRecord, writeRecord } from "./record.ts";
+import { AWS_BATCH_SCHEMA, type AwsBatchOptions } from "./batch-schema.ts";
 import {
   arrayIdOf,
   arrayJobName,
@@ -47,9 +53,8 @@ import {
   singleJobName,
   singleJobRequest,
   type SubmitCommon,
-} from "./submit.ts";
-import { buildTags, type TagContext } from "./tags.ts";
-import type { DockerExecutor } from "../docker/docker.ts";
+} from "./submit-job.ts";
+import { buildTags, type TagContext } from "./batch-tags.ts";
 
 /** A prepared job waiting to be submitted. */
 interface PendingJob {
@@ -80,7 +85,7 @@ export class AwsBatchExecutor implements Executor {
   private readonly monitor: JobMonitor;
   private readonly batcher: ArrayBatcher<PendingJob>;
   private readonly submitting = new Set<Promise<void>>();
-  private debugExecutor: Promise<DockerExecutor> | undefined;
+  private debugExecutor: Promise<Executor> | undefined;
   private stopped = false;
   private warnedUser = false;
 
@@ -384,11 +389,17 @@ export class AwsBatchExecutor implements Executor {
 
   // ---- debug and stop -------------------------------------------------------------------
 
-  /** `debug = true`: the same container, run locally by the docker executor. */
-  private debug(): Promise<DockerExecutor> {
+  /**
+   * `debug = true`: the same container, run locally by the docker executor (found through
+   * the registry, as a `type = docker` section would be: executor types do not import each
+   * other).
+   */
+  private debug(): Promise<Executor> {
     return (this.debugExecutor ??= (async () => {
-      const { DockerExecutor } = await import("../docker/docker.ts");
-      return new DockerExecutor(this.name, {
+      await loadExecutorType("docker");
+      const factory = executorFactory("docker");
+      if (!factory) throw new Error(`${this.where}: debug = true needs the docker executor type`);
+      const options: Record<string, unknown> = {
         image: this.options.image,
         scratch: this.scratch,
         vcpus: this.options.vcpus,
@@ -398,8 +409,13 @@ export class AwsBatchExecutor implements Executor {
         // The job sees the network the scheduler sees (S3 endpoints, local servers).
         network: "host",
         code_package: this.options.code_package,
-        code_includes: this.options.code_includes ?? undefined,
-        code_excludes: this.options.code_excludes ?? undefined,
+      };
+      if (this.options.code_includes) options.code_includes = this.options.code_includes;
+      if (this.options.code_excludes) options.code_excludes = this.options.code_excludes;
+      return factory(this.name, options, {
+        getExecutor: (name) => {
+          throw new Error(`${this.where}: the debug executor cannot reach executor "${name}"`);
+        },
       });
     })());
   }
@@ -454,11 +470,14 @@ export function awsBatchExecutorOptions(
   name: string,
   raw: Readonly<Record<string, unknown>>,
 ): AwsBatchOptions {
-  return parseExecutorOptions("aws_batch", name, raw) as unknown as AwsBatchOptions;
+  return parseExecutorOptions(
+    "aws_batch",
+    name,
+    raw,
+    AWS_BATCH_SCHEMA,
+  ) as unknown as AwsBatchOptions;
 }
 
-registerExecutorType(
-  "aws_batch",
-  (name, raw, context) =>
-    new AwsBatchExecutor(name, awsBatchExecutorOptions(name, raw), context.configDir),
-);
+/** Creates an AWS Batch executor from its `[executors.NAME]` options (registered as `aws_batch`). */
+export const createAwsBatchExecutor: ExecutorFactory = (name, raw, context) =>
+  new AwsBatchExecutor(name, awsBatchExecutorOptions(name, raw), context.configDir);

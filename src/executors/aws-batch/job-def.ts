@@ -10,7 +10,7 @@ import type {
   JobDefinition,
   RegisterJobDefinitionCommandInput,
 } from "@aws-sdk/client-batch";
-import type { BatchJobSettings } from "./options.ts";
+import type { BatchJobSettings } from "./job-settings.ts";
 
 /** The properties of a job definition that redun manages. */
 export interface JobDefSpec {

@@ -6,6 +6,8 @@
  */
 import type { BatchClient, JobDetail } from "@aws-sdk/client-batch";
 import { Backoff, isThrottling } from "./backoff.ts";
+import { RedunError } from "../../values/errors.ts";
+import { registerErrorClass } from "../../values/serialize.ts";
 
 /** AWS Batch's limit of job ids per DescribeJobs call. */
 export const DESCRIBE_BATCH_SIZE = 100;
@@ -14,9 +16,13 @@ export const DESCRIBE_BATCH_SIZE = 100;
 const MAX_POLL_ERRORS = 10;
 
 /** A tracked job that DescribeJobs no longer (or never) returned. */
-export class BatchJobNotFoundError extends Error {
+export class BatchJobNotFoundError extends RedunError {
   override name = "BatchJobNotFoundError";
+  override get code() {
+    return "REDUN_BATCH_JOB_NOT_FOUND" as const;
+  }
 }
+registerErrorClass(BatchJobNotFoundError);
 
 /** How a tracked job ended. */
 export interface JobEnd {

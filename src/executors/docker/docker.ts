@@ -12,17 +12,18 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { isUri } from "../../files/filesystem.ts";
-import { registerExecutorType, type Executor, type JobSpec } from "../executor.ts";
-import { parseExecutorOptions } from "../options.ts";
+import type { Executor, ExecutorFactory, JobSpec } from "../executor.ts";
+import { parseExecutorOptions } from "../parse-options.ts";
 import {
   collectRemoteResult,
   prepareRemoteJob,
   RemoteJobError,
   type RemoteJobSettings,
-} from "../remote/job.ts";
+} from "../remote/remote-job.ts";
 import { jobPaths, writeScratchFile, type JobPaths } from "../remote/scratch.ts";
 import { Slots } from "../slots.ts";
 import { docker } from "./docker-cli.ts";
+import { DOCKER_SCHEMA } from "./docker-schema.ts";
 
 /** Options of a docker executor (`[executors.NAME]`, type = docker). */
 export interface DockerExecutorOptions {
@@ -275,15 +276,18 @@ export function dockerExecutorOptions(
   raw: Readonly<Record<string, unknown>>,
   configDir?: string,
 ): DockerExecutorOptions {
-  const options = parseExecutorOptions("docker", name, raw) as unknown as DockerExecutorOptions;
+  const options = parseExecutorOptions(
+    "docker",
+    name,
+    raw,
+    DOCKER_SCHEMA,
+  ) as unknown as DockerExecutorOptions;
   if (!isUri(options.scratch) && !path.isAbsolute(options.scratch)) {
     options.scratch = path.resolve(configDir ?? process.cwd(), options.scratch);
   }
   return options;
 }
 
-registerExecutorType(
-  "docker",
-  (name, raw, context) =>
-    new DockerExecutor(name, dockerExecutorOptions(name, raw, context.configDir)),
-);
+/** Creates a docker executor from its `[executors.NAME]` options (registered as `docker`). */
+export const createDockerExecutor: ExecutorFactory = (name, raw, context) =>
+  new DockerExecutor(name, dockerExecutorOptions(name, raw, context.configDir));

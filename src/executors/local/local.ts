@@ -12,11 +12,12 @@
  * every method starts a fresh worker that imports the workflow module (like `spawn`).
  */
 import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
-import { registerExecutorType, type Executor, type JobSpec } from "../executor.ts";
+import type { Executor, ExecutorFactory, JobSpec } from "../executor.ts";
 import { importTaskModules } from "../modules.ts";
 import { runTask } from "../run-task.ts";
 import { WorkerPool } from "./pool.ts";
-import { parseExecutorOptions } from "../options.ts";
+import { parseExecutorOptions } from "../parse-options.ts";
+import { LOCAL_SCHEMA } from "./local-schema.ts";
 import { Slots } from "../slots.ts";
 
 /** Options of a local executor. */
@@ -85,11 +86,9 @@ export class LocalExecutor implements Executor {
   }
 }
 
-registerExecutorType(
-  "local",
-  (name, raw) =>
-    new LocalExecutor(
-      name,
-      parseExecutorOptions("local", name, raw) as unknown as LocalExecutorOptions,
-    ),
-);
+/** Creates a local executor from its `[executors.NAME]` options (registered as `local`). */
+export const createLocalExecutor: ExecutorFactory = (name, raw) =>
+  new LocalExecutor(
+    name,
+    parseExecutorOptions("local", name, raw, LOCAL_SCHEMA) as unknown as LocalExecutorOptions,
+  );

@@ -11,10 +11,12 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { gzipSync } from "node:zlib";
 import { createRequire } from "node:module";
-import { shellSplit } from "../../config/options.ts";
+import { shellSplit } from "../../config/option-schema.ts";
 import { getFileSystem, isUri } from "../../files/filesystem.ts";
 import { matchGlob } from "../../files/glob.ts";
 import { codePackagePath, scratchFileExists, writeScratchFile } from "./scratch.ts";
+import { RedunError } from "../../values/errors.ts";
+import { registerErrorClass } from "../../values/serialize.ts";
 
 type Tar = typeof import("tar");
 let tarModule: Tar | undefined;
@@ -178,9 +180,13 @@ export function codePackageHash(uri: string): string {
 }
 
 /** Thrown when a code package cannot be read: oneshot reports it as "code missing". */
-export class CodePackageError extends Error {
+export class CodePackageError extends RedunError {
   override name = "CodePackageError";
+  override get code() {
+    return "REDUN_CODE_PACKAGE" as const;
+  }
 }
+registerErrorClass(CodePackageError);
 
 /**
  * Extracts a code package (local path or URI) into `DEST/.redun-code/HASH/` and returns

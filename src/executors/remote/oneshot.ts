@@ -14,7 +14,7 @@ import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
 import { importTaskModules } from "../modules.ts";
 import { runTask } from "../run-task.ts";
 import { CodePackageError, extractCodePackage, fallbackCodeDir } from "./code-package.ts";
-import { rewriteModulePaths } from "./job.ts";
+import { rewriteModulePaths } from "./remote-job.ts";
 import {
   jobPaths,
   readScratchJson,
@@ -25,6 +25,8 @@ import {
   type JobPaths,
   type RemoteJobInput,
 } from "./scratch.ts";
+import { RedunError } from "../../values/errors.ts";
+import { registerErrorClass } from "../../values/serialize.ts";
 
 /** Arguments of `redun oneshot`. */
 export interface OneshotOptions {
@@ -45,9 +47,13 @@ export interface OneshotOptions {
 }
 
 /** A failure of oneshot itself (not of the task): exit code 2. */
-export class OneshotError extends Error {
+export class OneshotError extends RedunError {
   override name = "OneshotError";
+  override get code() {
+    return "REDUN_ONESHOT" as const;
+  }
 }
+registerErrorClass(OneshotError);
 
 const ENGINE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 

@@ -4,7 +4,7 @@
  * are checked and converted against it, with errors naming the section and key.
  */
 import path from "node:path";
-import { ConfigError } from "./errors.ts";
+import { ConfigError } from "./config-error.ts";
 
 /**
  * The kinds of option values:

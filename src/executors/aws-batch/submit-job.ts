@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type { KeyValuePair, SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import { scratchJoin, type JobPaths } from "../remote/scratch.ts";
 import { sanitizeName } from "./job-def.ts";
-import type { BatchJobSettings } from "./options.ts";
+import type { BatchJobSettings } from "./job-settings.ts";
 
 /** Batch job names: at most 128 characters of letters, digits, `-` and `_`. */
 const MAX_NAME = 128;

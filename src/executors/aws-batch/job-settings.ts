@@ -3,7 +3,7 @@
  * overridden by the task's own options (camelCase task options, e.g. `vcpus`, `queue`,
  * `jobNamePrefix`, `batchRetries`).
  */
-import type { AwsBatchOptions } from "../../config/executor-options.ts";
+import type { AwsBatchOptions } from "./batch-schema.ts";
 
 /** Batch settings that apply to one job. */
 export interface BatchJobSettings {

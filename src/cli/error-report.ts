@@ -5,13 +5,19 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DatabaseUnavailableError } from "../backend/retry.ts";
 import { failureInfo } from "../scheduler/failure.ts";
+import { RedunError } from "../values/errors.ts";
+import { registerErrorClass } from "../values/serialize.ts";
 
 const ENGINE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** An error in what the user asked for (file, task, argument, option). */
-export class UsageError extends Error {
+export class UsageError extends RedunError {
   override name = "UsageError";
+  override get code() {
+    return "REDUN_USAGE" as const;
+  }
 }
+registerErrorClass(UsageError);
 
 /** The stack frames of an error that belong to the user's code (not Node's, not ours). */
 function userFrames(error: Error): string[] {

@@ -22,6 +22,8 @@ import {
   type JobPaths,
   type RemoteJobInput,
 } from "./scratch.ts";
+import { RedunError } from "../../values/errors.ts";
+import { registerErrorClass } from "../../values/serialize.ts";
 
 /** How an executor packages code and where its scratch space is. */
 export interface RemoteJobSettings {
@@ -57,9 +59,13 @@ export interface PreparedRemoteJob {
 }
 
 /** A task that cannot be shipped (its module is unknown or outside the code root). */
-export class RemoteJobError extends Error {
+export class RemoteJobError extends RedunError {
   override name = "RemoteJobError";
+  override get code() {
+    return "REDUN_REMOTE_JOB" as const;
+  }
 }
+registerErrorClass(RemoteJobError);
 
 const processPackages = new Map<string, Promise<{ pkg: CodePackage; uri: string }>>();
 

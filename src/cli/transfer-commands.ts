@@ -9,9 +9,9 @@ import type { Command } from "commander";
 import type { Backend } from "../backend/backend.ts";
 import { resolveId } from "../backend/queries.ts";
 import { importRows, readExport, transfer, writeExport } from "../backend/transfer.ts";
-import { openRepository } from "./backend.ts";
+import { openRepository } from "./repositories.ts";
 import { withBackendAndTypes } from "./value-types.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "./error-report.ts";
 import type { GlobalOptions } from "./global.ts";
 
 function collect(value: string, previous: string[] = []): string[] {

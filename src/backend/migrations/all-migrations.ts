@@ -4,9 +4,9 @@
  */
 import { initialSchema } from "./001-initial.ts";
 import { queryIndexes } from "./002-query-indexes.ts";
-import type { Migration } from "./types.ts";
+import type { Migration } from "./migration.ts";
 
-export type { Migration } from "./types.ts";
+export type { Migration } from "./migration.ts";
 
 /** Every migration, in order. The last one is the version this library writes. */
 export const MIGRATIONS: readonly Migration[] = [initialSchema, queryIndexes];

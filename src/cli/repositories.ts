@@ -7,7 +7,7 @@ import path from "node:path";
 import { Backend, type BackendOptions } from "../backend/backend.ts";
 import { backendOptionsFromConfig } from "../backend/from-config.ts";
 import { Config, CONFIG_DIR_NAME, CONFIG_FILE_NAME } from "../config/config.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "./error-report.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
 
 /** Opens the configured repository, runs `fn`, and closes it. */

@@ -1,0 +1,97 @@
+/**
+ * SQLite writes on a thread of their own. A large run spends much of its scheduler's time in
+ * SQLite's index maintenance; on its own thread (and connection, in WAL mode) that work
+ * overlaps with scheduling, while reads stay on the scheduler's connection. Each batch is
+ * still one transaction, written in the order sent, so what lands is what the in-thread
+ * path (`SqliteWriter`) writes.
+ */
+import { Worker } from "node:worker_threads";
+import { withRetry, type RetryPolicy } from "./retry.ts";
+import type { RowBatch, WriteMode } from "./writes.ts";
+import { RedunError } from "../values/errors.ts";
+
+/** Scheduler → writer thread. */
+export type WriteRequest =
+  { type: "write"; id: number; batch: RowBatch; mode: WriteMode } | { type: "close" };
+
+/** Writer thread → scheduler. */
+export type WriteReply =
+  | { id: number; changed: number; error?: undefined }
+  | { id: number; error: { name: string; message: string; code?: string } };
+
+/** The writer thread stopped: its pending writes are unknown (rewriting them is harmless). */
+export class WriteThreadExitedError extends RedunError {
+  override name = "WriteThreadExitedError";
+  override get code() {
+    return "REDUN_WRITE_THREAD_EXITED" as const;
+  }
+}
+
+interface Pending {
+  resolve(changed: number): void;
+  reject(error: unknown): void;
+}
+
+/** A writer thread for one SQLite file. */
+export class SqliteWriteThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private exited: Error | undefined;
+  private readonly done: Promise<void>;
+
+  constructor(file: string) {
+    this.worker = new Worker(new URL("./sqlite-write-entry.mjs", import.meta.url), {
+      workerData: { file },
+    });
+    // Only a write in flight keeps the process alive (see send()).
+    this.worker.unref();
+    this.worker.on("message", (reply: WriteReply) => this.settle(reply));
+    this.worker.on("error", (error) => (this.exited ??= error));
+    this.done = new Promise((resolve) =>
+      this.worker.once("exit", (code) => {
+        this.exited ??= new WriteThreadExitedError(`the SQLite writer thread exited (${code})`);
+        for (const { reject } of this.pending.values()) reject(this.exited);
+        this.pending.clear();
+        resolve();
+      }),
+    );
+  }
+
+  /** Writes a batch in one transaction, retried as a whole on transient errors. */
+  write(batch: RowBatch, mode: WriteMode, retry: Partial<RetryPolicy> = {}): Promise<number> {
+    return withRetry(() => this.send(batch, mode), retry);
+  }
+
+  private send(batch: RowBatch, mode: WriteMode): Promise<number> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: "write", id, batch, mode } satisfies WriteRequest);
+    });
+  }
+
+  private settle(reply: WriteReply): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (reply.error) {
+      const { name, message, code } = reply.error;
+      pending.reject(Object.assign(new Error(message), { name, code }));
+    } else {
+      pending.resolve(reply.changed);
+    }
+  }
+
+  /** Closes the thread's connection (after the writes sent) and waits for the thread to end. */
+  async close(): Promise<void> {
+    if (!this.exited) {
+      this.worker.ref();
+      this.worker.postMessage({ type: "close" } satisfies WriteRequest);
+    }
+    await this.done;
+  }
+}
