@@ -70,6 +70,9 @@ export {
 } from "./scheduler/scheduler.ts";
 export { LimitError } from "./scheduler/limits.ts";
 export { CancelledError, DryRunMiss } from "./scheduler/failure.ts";
+export { InterruptedError } from "./scheduler/interrupt.ts";
+export { TimeoutError, MemoryLimitError } from "./executors/local/limit-errors.ts";
+export { currentSignal } from "./api/task-signal.ts";
 export type { BackendOptions } from "./backend/backend.ts";
 export type { ConnectionOptions } from "./backend/connection.ts";
 export type { RetryPolicy } from "./backend/retry.ts";
@@ -98,6 +101,7 @@ export {
   type ScriptResult,
   type RunScriptOptions,
 } from "./files/script.ts";
+export { sparkScript, SparkScriptError, type SparkScriptOptions } from "./files/spark-script.ts";
 export {
   Config,
   loadConfig,

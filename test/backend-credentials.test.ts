@@ -116,7 +116,7 @@ describe("PostgreSQL credentials", () => {
     });
     assert.equal(info.code, 0, info.stderr);
     assert.match(info.stdout, /location: postgresql:\/\/127\.0\.0\.1:\d+\/\w+\n/);
-    assert.match(info.stdout, /schema version: 2\n/);
+    assert.match(info.stdout, /schema version: 3\n/);
   });
 
   describe(

@@ -71,7 +71,7 @@ describe("SQLite and PostgreSQL", () => {
       assert.equal(refused.code, 1);
       assert.match(
         refused.stderr,
-        /redun: error: The database .* is at schema version 0 and needs version 2; run `redun db upgrade`/,
+        /redun: error: The database .* is at schema version 0 and needs version 3; run `redun db upgrade`/,
       );
 
       assert.match(p.redun(["db", "upgrade", "1"]).stdout, /upgraded to schema version 1/);
@@ -82,9 +82,15 @@ describe("SQLite and PostgreSQL", () => {
       assert.equal(atOne.code, 0, atOne.stderr);
       assert.match(p.redun(["db", "info"]).stdout, /status: usable; `redun db upgrade` brings/);
 
-      assert.match(p.redun(["db", "upgrade"]).stdout, /upgraded to schema version 2/);
-      assert.match(p.redun(["db", "upgrade"]).stdout, /already at schema version 2/);
+      assert.match(p.redun(["db", "upgrade", "2"]).stdout, /upgraded to schema version 2/);
       assert.ok((await schemaObjects(p.db, "index")).includes("ix_job_start_time"));
+      assert.ok(!(await schemaObjects(p.db)).includes("call_claim"));
+      // Version 2 is usable too: runs on it claim nothing.
+      const atTwoNoClaims = p.redun(["run", FLOW, "square", "--x", "3"]);
+      assert.equal(atTwoNoClaims.code, 0, atTwoNoClaims.stderr);
+      assert.match(p.redun(["db", "upgrade"]).stdout, /upgraded to schema version 3/);
+      assert.match(p.redun(["db", "upgrade"]).stdout, /already at schema version 3/);
+      assert.ok((await schemaObjects(p.db)).includes("call_claim"));
       const atTwo = p.redun(["run", FLOW, "square", "--x", "2"]);
       assert.equal(atTwo.code, 0, atTwo.stderr);
       assert.equal(
@@ -98,14 +104,15 @@ describe("SQLite and PostgreSQL", () => {
       assert.match(newer.stderr, /version 1 is older: use `redun db downgrade 1`/);
       assert.match(p.redun(["db", "downgrade", "1"]).stdout, /downgraded to schema version 1/);
       assert.ok(!(await schemaObjects(p.db, "index")).includes("ix_job_start_time"));
-      assert.equal((await tableCounts(p.db)).job, 2);
+      assert.equal((await tableCounts(p.db)).job, 3);
       assert.match(p.redun(["db", "downgrade", "0"]).stdout, /downgraded to schema version 0/);
       assert.deepEqual(await schemaObjects(p.db), ["redun_version"]);
 
       const versions = p.redun(["db", "versions"]);
       assert.match(versions.stdout, /  1  provenance tables/);
       assert.match(versions.stdout, /  2  indexes for provenance queries/);
-      assert.match(versions.stdout, /-> 1\n.*-> 2\n.*-> 1\n.*-> 0\n$/s);
+      assert.match(versions.stdout, /  3  call claims/);
+      assert.match(versions.stdout, /-> 1\n.*-> 2\n.*-> 3\n.*-> 1\n.*-> 0\n$/s);
     });
   }
 
@@ -122,10 +129,10 @@ describe("SQLite and PostgreSQL", () => {
     assert.equal(lines.length, 1, refused.stderr);
     assert.match(
       lines[0]!,
-      /^redun: error: The database postgresql:\/\/127\.0\.0\.1:\d+\/\w+ is at schema version 0 and needs version 2; run `redun db upgrade` \(automigrate is off for this database\)$/,
+      /^redun: error: The database postgresql:\/\/127\.0\.0\.1:\d+\/\w+ is at schema version 0 and needs version 3; run `redun db upgrade` \(automigrate is off for this database\)$/,
     );
     assert.deepEqual(await schemaObjects(shared.db), [], "nothing was created");
-    assert.match(shared.redun(["db", "upgrade"]).stdout, /upgraded to schema version 2/);
+    assert.match(shared.redun(["db", "upgrade"]).stdout, /upgraded to schema version 3/);
     const ran = shared.redun(["run", FLOW, "square", "--x", "5"]);
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal(ran.stdout.trim(), "25");

@@ -61,7 +61,7 @@ describe("export, import, push and pull", () => {
       const exported = source.redun(["export", file]);
       assert.equal(exported.code, 0, exported.stderr);
       const lines = fs.readFileSync(file, "utf8").trim().split("\n");
-      assert.deepEqual(JSON.parse(lines[0]!), { redun: "provenance", format: 1, schema: 2 });
+      assert.deepEqual(JSON.parse(lines[0]!), { redun: "provenance", format: 1, schema: 3 });
       assert.match(exported.stderr, new RegExp(`Exported ${lines.length - 1} rows`));
       assert.ok(
         lines.slice(1).every((l) => JSON.parse(l).row.format !== "ref"),

@@ -1,14 +1,22 @@
 /**
  * `redun run` end to end: a temporary project with the package linked in node_modules, a
- * real .redun/redun.ini and SQLite file, the real command in a child process.
+ * real .redun/redun.ini and database, the real command in a child process. What depends on
+ * the backend (caching, replay, dry runs, the rows recorded, failures) runs on SQLite and on
+ * PostgreSQL; argument parsing and error messages run once, on SQLite.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import Database from "better-sqlite3";
 import { countRuns, jobTotals, makeProject, redun, taskRow, writeFile } from "./helpers/cli.ts";
+import {
+  backendIni,
+  createTestDatabase,
+  forEachDialect,
+  type TestDatabase,
+} from "./helpers/dialects.ts";
+import { tempDir } from "./helpers/engine.ts";
 
 const INI = `
 [backend]
@@ -78,7 +86,219 @@ export const mode = task(function mode(choice: "fast" | "slow" = "fast", n: bigi
 `;
 }
 
-describe("redun run", () => {
+/** INI without its `[backend]` section (the dialect suites write their own). */
+const SETTINGS = INI.slice(INI.indexOf("\n[scheduler]"));
+
+forEachDialect((dialect) =>
+  describe(`[${dialect}] redun run: caching, replay and what is recorded`, () => {
+    let dir: string;
+    let dbDir: string;
+    let db: TestDatabase;
+    const env = () => ({ ...db.env, RUNS_FILE: path.join(dir, "runs.log") });
+
+    before(async () => {
+      dbDir = tempDir();
+      db = await createTestDatabase(dialect, dbDir);
+      dir = makeProject({
+        ".redun/redun.ini": backendIni(db) + SETTINGS,
+        "workflow.ts": workflow(),
+      });
+    });
+    after(async () => {
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dbDir, { recursive: true, force: true });
+    });
+
+    test("runs a task and prints its result, then replays it from the cache", () => {
+      const first = redun(dir, ["run", "workflow.ts", "main", "--x", "3"], env());
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
+      assert.match(first.stderr, /Config dir: .*\.redun/);
+      assert.deepEqual(jobTotals(first.stderr), {
+        PENDING: 0,
+        RUNNING: 0,
+        FAILED: 0,
+        CACHED: 0,
+        DONE: 4,
+        TOTAL: 4,
+      });
+      assert.equal(countRuns(dir).length, 4);
+
+      const second = redun(dir, ["run", "workflow.ts", "main", "--x", "3"], env());
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(second.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
+      assert.deepEqual(jobTotals(second.stderr), {
+        PENDING: 0,
+        RUNNING: 0,
+        FAILED: 0,
+        CACHED: 4,
+        DONE: 0,
+        TOTAL: 4,
+      });
+      assert.equal(countRuns(dir).length, 4, "nothing ran again");
+    });
+
+    test("records each execution: its command line, root job and tasks", async () => {
+      const executions = await db.query<{ id: string; args: string; job_id: string }>(
+        "select e.id, e.args, e.job_id from execution e join job j on j.id = e.job_id" +
+          " order by j.start_time",
+      );
+      assert.equal(executions.length, 2);
+      assert.deepEqual(JSON.parse(executions[0]!.args), ["run", "workflow.ts", "main", "--x", "3"]);
+      assert.notEqual(executions[0]!.id, executions[1]!.id, "each run is an execution of its own");
+      const roots = await db.query(
+        "select status, parent_id, cached, execution_id from job where parent_id is null" +
+          " order by start_time",
+      );
+      assert.deepEqual(
+        roots.map((r) => [r.status, r.parent_id, Boolean(r.cached), r.execution_id]),
+        [
+          ["DONE", null, false, executions[0]!.id],
+          ["CACHED", null, true, executions[1]!.id],
+        ],
+      );
+      const tasks = (await db.query("select fullname from task order by fullname")).map(
+        (r) => r.fullname,
+      );
+      assert.deepEqual(tasks, ["demo.add", "demo.main", "demo.square"]);
+    });
+
+    test("a changed argument reruns only the calls it reaches", () => {
+      const before = countRuns(dir).length;
+      const result = redun(dir, ["run", "workflow.ts", "main", "--x", "3", "--y", "5"], env());
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), "{ sum: 34, tags: [], verbose: false }");
+      // square(3) is replayed; main, square(5) and add run.
+      assert.deepEqual(countRuns(dir).slice(before).sort(), ["add", "main", "square"]);
+    });
+
+    test("a code change reruns the changed task and what depends on it", () => {
+      writeFile(dir, "workflow.ts", workflow("a + b + 1"));
+      const before = countRuns(dir).length;
+      const result = redun(dir, ["run", "workflow.ts", "main", "--x", "3"], env());
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), "{ sum: 14, tags: [], verbose: false }");
+      assert.deepEqual(
+        countRuns(dir).slice(before),
+        ["add"],
+        "only add ran: main's single reduction is replayed",
+      );
+      assert.equal(taskRow(result.stderr, "demo.square")?.CACHED, 2);
+      assert.equal(taskRow(result.stderr, "demo.add")?.DONE, 1);
+      writeFile(dir, "workflow.ts", workflow());
+    });
+
+    test("--no-cache runs everything again", () => {
+      const result = redun(dir, ["run", "--no-cache", "workflow.ts", "main", "--x", "3"], env());
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(jobTotals(result.stderr).DONE, 4);
+    });
+
+    test("--dryrun lists what would run and runs nothing", () => {
+      const before = countRuns(dir).length;
+      const cached = redun(dir, ["run", "--dryrun", "workflow.ts", "main", "--x", "3"], env());
+      assert.equal(cached.code, 0, cached.stderr);
+      assert.equal(cached.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
+      const fresh = redun(dir, ["run", "--dryrun", "workflow.ts", "main", "--x", "40"], env());
+      assert.equal(fresh.code, 0, fresh.stderr);
+      assert.match(
+        fresh.stdout,
+        /Dry run: 1 job\(s\) would run:\n\s+demo\.main\(40, 2, \[\], false\)  \(new args\)/,
+      );
+      assert.equal(countRuns(dir).length, before, "a dry run runs nothing");
+    });
+
+    test("--context and --context-file reach getContext defaults; only readers rerun", () => {
+      writeFile(dir, "ctx.json", JSON.stringify({ tool: { threads: 3 } }));
+      const plain = redun(dir, ["run", "workflow.ts", "threads"], env());
+      assert.equal(plain.stdout.trim(), "1", plain.stderr);
+      const fromFile = redun(
+        dir,
+        ["run", "--context-file", "ctx.json", "workflow.ts", "threads"],
+        env(),
+      );
+      assert.equal(fromFile.stdout.trim(), "3", fromFile.stderr);
+      const overridden = redun(
+        dir,
+        [
+          "run",
+          "--context-file",
+          "ctx.json",
+          "--context",
+          "tool.threads=8",
+          "workflow.ts",
+          "threads",
+        ],
+        env(),
+      );
+      assert.equal(overridden.stdout.trim(), "8", overridden.stderr);
+      const again = redun(
+        dir,
+        ["run", "--context", "tool.threads=8", "workflow.ts", "threads"],
+        env(),
+      );
+      assert.equal(again.stdout.trim(), "8");
+      assert.equal(jobTotals(again.stderr).CACHED, 1, "the same context value is a cache hit");
+      const unrelated = redun(
+        dir,
+        ["run", "--context", "tool.threads=8", "workflow.ts", "square", "--x", "3"],
+        env(),
+      );
+      assert.equal(jobTotals(unrelated.stderr).CACHED, 1, "a task that reads no context is cached");
+      const bad = redun(dir, ["run", "--context", "tool.threads", "workflow.ts", "threads"], env());
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /--context expects path=value, got "tool\.threads"/);
+    });
+
+    test("--no-prov records nothing", async () => {
+      const count = async () =>
+        (await db.query<{ n: number }>("select count(*) as n from job"))[0]!.n;
+      const before = await count();
+      const result = redun(dir, ["run", "--no-prov", "workflow.ts", "square", "--x", "11"], env());
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout.trim(), "121");
+      assert.equal(await count(), before);
+    });
+
+    test("a failing task exits 1 with its message, is recorded as FAILED and runs again", async () => {
+      const result = redun(dir, ["run", "workflow.ts", "fail", "--message", "xyz"], env());
+      assert.equal(result.code, 1);
+      const shown = /task "demo\.fail" failed \(job ([0-9a-f]{8})\): Error: boom: xyz/.exec(
+        result.stderr,
+      );
+      assert.ok(shown, result.stderr);
+      assert.doesNotMatch(result.stderr, /\/src\/(scheduler|executors|values)\//);
+      assert.equal(result.stdout, "");
+      const failed = await db.query<{ id: string; status: string; args: string }>(
+        "select j.id, j.status, e.args from job j join execution e on e.id = j.execution_id" +
+          " join task t on t.hash = j.task_hash where t.fullname = ?",
+        "demo.fail",
+      );
+      assert.deepEqual(
+        failed.map((j) => [j.id.slice(0, 8), j.status, JSON.parse(j.args).at(-1)]),
+        [[shown[1], "FAILED", "xyz"]],
+        "the job the message names is recorded as failed",
+      );
+
+      const runs = countRuns(dir).filter((r) => r === "fail").length;
+      const again = redun(dir, ["run", "workflow.ts", "fail", "--message", "xyz"], env());
+      assert.equal(again.code, 1);
+      assert.equal(
+        countRuns(dir).filter((r) => r === "fail").length,
+        runs + 1,
+        "a failure is not cached: the task runs again",
+      );
+      assert.equal(
+        (await db.query("select id from job where status = 'FAILED'")).length,
+        2,
+        "each failed run is recorded",
+      );
+    });
+  }),
+);
+
+describe("redun run: arguments, options and errors", () => {
   let dir: string;
   const env = () => ({ RUNS_FILE: path.join(dir, "runs.log") });
 
@@ -86,104 +306,6 @@ describe("redun run", () => {
     dir = makeProject({ ".redun/redun.ini": INI, "workflow.ts": workflow() });
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  test("runs a task and prints its result, then replays it from the cache", () => {
-    const first = redun(dir, ["run", "workflow.ts", "main", "--x", "3"], env());
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
-    assert.match(first.stderr, /Config dir: .*\.redun/);
-    assert.deepEqual(jobTotals(first.stderr), {
-      PENDING: 0,
-      RUNNING: 0,
-      FAILED: 0,
-      CACHED: 0,
-      DONE: 4,
-      TOTAL: 4,
-    });
-    assert.equal(countRuns(dir).length, 4);
-
-    const second = redun(dir, ["run", "workflow.ts", "main", "--x", "3"], env());
-    assert.equal(second.code, 0, second.stderr);
-    assert.equal(second.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
-    assert.deepEqual(jobTotals(second.stderr), {
-      PENDING: 0,
-      RUNNING: 0,
-      FAILED: 0,
-      CACHED: 4,
-      DONE: 0,
-      TOTAL: 4,
-    });
-    assert.equal(countRuns(dir).length, 4, "nothing ran again");
-  });
-
-  test("records the execution in .redun/redun.db", () => {
-    const db = new Database(path.join(dir, ".redun", "redun.db"), { readonly: true });
-    try {
-      const executions = db.prepare("select args, job_id from execution").all() as {
-        args: string;
-        job_id: string;
-      }[];
-      assert.ok(executions.length >= 2);
-      assert.deepEqual(JSON.parse(executions[0]!.args), ["run", "workflow.ts", "main", "--x", "3"]);
-      const root = db
-        .prepare("select status, parent_id from job where id = ?")
-        .get(executions[0]!.job_id) as any;
-      assert.equal(root.status, "DONE");
-      assert.equal(root.parent_id, null);
-      const tasks = db
-        .prepare("select fullname from task order by fullname")
-        .all()
-        .map((r: any) => r.fullname);
-      assert.deepEqual(tasks, ["demo.add", "demo.main", "demo.square"]);
-    } finally {
-      db.close();
-    }
-  });
-
-  test("a changed argument reruns only the calls it reaches", () => {
-    const before = countRuns(dir).length;
-    const result = redun(dir, ["run", "workflow.ts", "main", "--x", "3", "--y", "5"], env());
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), "{ sum: 34, tags: [], verbose: false }");
-    // square(3) is replayed; main, square(5) and add run.
-    assert.deepEqual(countRuns(dir).slice(before).sort(), ["add", "main", "square"]);
-  });
-
-  test("a code change reruns the changed task and what depends on it", () => {
-    writeFile(dir, "workflow.ts", workflow("a + b + 1"));
-    const before = countRuns(dir).length;
-    const result = redun(dir, ["run", "workflow.ts", "main", "--x", "3"], env());
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), "{ sum: 14, tags: [], verbose: false }");
-    assert.deepEqual(
-      countRuns(dir).slice(before),
-      ["add"],
-      "only add ran: main's single reduction is replayed",
-    );
-    assert.equal(taskRow(result.stderr, "demo.square")?.CACHED, 2);
-    assert.equal(taskRow(result.stderr, "demo.add")?.DONE, 1);
-    writeFile(dir, "workflow.ts", workflow());
-  });
-
-  test("--no-cache runs everything again", () => {
-    const result = redun(dir, ["run", "--no-cache", "workflow.ts", "main", "--x", "3"], env());
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(jobTotals(result.stderr).DONE, 4);
-  });
-
-  test("--dryrun lists what would run and runs nothing", () => {
-    const before = countRuns(dir).length;
-    const cached = redun(dir, ["run", "--dryrun", "workflow.ts", "main", "--x", "3"], env());
-    assert.equal(cached.code, 0, cached.stderr);
-    assert.equal(cached.stdout.trim(), "{ sum: 13, tags: [], verbose: false }");
-    const fresh = redun(dir, ["run", "--dryrun", "workflow.ts", "main", "--x", "40"], env());
-    assert.equal(fresh.code, 0, fresh.stderr);
-    assert.match(
-      fresh.stdout,
-      /Dry run: 1 job\(s\) would run:\n\s+demo\.main\(40, 2, \[\], false\)  \(new args\)/,
-    );
-    assert.equal(countRuns(dir).length, before, "a dry run runs nothing");
-  });
 
   test("parses arguments from the TypeScript signature", () => {
     const result = redun(
@@ -245,73 +367,6 @@ describe("redun run", () => {
     );
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /-o: unknown option "cahce" \(did you mean "cache"\?\)/);
-  });
-
-  test("--context and --context-file reach getContext defaults; only readers rerun", () => {
-    writeFile(dir, "ctx.json", JSON.stringify({ tool: { threads: 3 } }));
-    const plain = redun(dir, ["run", "workflow.ts", "threads"], env());
-    assert.equal(plain.stdout.trim(), "1", plain.stderr);
-    const fromFile = redun(
-      dir,
-      ["run", "--context-file", "ctx.json", "workflow.ts", "threads"],
-      env(),
-    );
-    assert.equal(fromFile.stdout.trim(), "3", fromFile.stderr);
-    const overridden = redun(
-      dir,
-      [
-        "run",
-        "--context-file",
-        "ctx.json",
-        "--context",
-        "tool.threads=8",
-        "workflow.ts",
-        "threads",
-      ],
-      env(),
-    );
-    assert.equal(overridden.stdout.trim(), "8", overridden.stderr);
-    const again = redun(
-      dir,
-      ["run", "--context", "tool.threads=8", "workflow.ts", "threads"],
-      env(),
-    );
-    assert.equal(again.stdout.trim(), "8");
-    assert.equal(jobTotals(again.stderr).CACHED, 1, "the same context value is a cache hit");
-    const unrelated = redun(
-      dir,
-      ["run", "--context", "tool.threads=8", "workflow.ts", "square", "--x", "3"],
-      env(),
-    );
-    assert.equal(jobTotals(unrelated.stderr).CACHED, 1, "a task that reads no context is cached");
-    const bad = redun(dir, ["run", "--context", "tool.threads", "workflow.ts", "threads"], env());
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /--context expects path=value, got "tool\.threads"/);
-  });
-
-  test("--no-prov records nothing", () => {
-    const db = () => new Database(path.join(dir, ".redun", "redun.db"), { readonly: true });
-    const count = () => {
-      const d = db();
-      try {
-        return (d.prepare("select count(*) as n from job").get() as { n: number }).n;
-      } finally {
-        d.close();
-      }
-    };
-    const before = count();
-    const result = redun(dir, ["run", "--no-prov", "workflow.ts", "square", "--x", "11"], env());
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), "121");
-    assert.equal(count(), before);
-  });
-
-  test("a failing task exits 1 with its message and no engine stack", () => {
-    const result = redun(dir, ["run", "workflow.ts", "fail", "--message", "xyz"], env());
-    assert.equal(result.code, 1);
-    assert.match(result.stderr, /task "demo\.fail" failed \(job [0-9a-f]{8}\): Error: boom: xyz/);
-    assert.doesNotMatch(result.stderr, /\/src\/(scheduler|executors|values)\//);
-    assert.equal(result.stdout, "");
   });
 
   for (const [name, args, pattern] of [
@@ -404,8 +459,8 @@ describe("redun db", () => {
     assert.match(info.stdout, /schema version: 0/);
     const up = redun(dir, ["db", "upgrade"]);
     assert.equal(up.code, 0, up.stderr);
-    assert.match(up.stdout, /upgraded to schema version 2/);
-    assert.match(redun(dir, ["db", "info"]).stdout, /schema version: 2/);
+    assert.match(up.stdout, /upgraded to schema version 3/);
+    assert.match(redun(dir, ["db", "info"]).stdout, /schema version: 3/);
     const down = redun(dir, ["db", "downgrade", "0"]);
     assert.equal(down.code, 0, down.stderr);
     assert.match(redun(dir, ["db", "info"]).stdout, /schema version: 0/);

@@ -360,6 +360,7 @@ describe("the default redun.ini", () => {
       ignoreWarnings: new Set(),
       setupScheduler: undefined,
       jobStatusInterval: 20,
+      callLease: 20,
       federatedConfigs: [],
       context: undefined,
     });
@@ -376,6 +377,8 @@ describe("the default redun.ini", () => {
       mode: "thread",
       max_workers: 20,
       start_method: "fork",
+      timeout: undefined,
+      max_memory: undefined,
     });
     assert.deepEqual(c.federatedTasks, {});
     assert.deepEqual(c.warnings, []);
@@ -711,6 +714,7 @@ describe("[scheduler]", () => {
       ignoreWarnings: new Set(["namespace", "other"]),
       setupScheduler: "../workflow.ts::setup_scheduler",
       jobStatusInterval: 0,
+      callLease: 20,
       federatedConfigs: [path.join(root, "a"), path.join(root, "b c")],
       context: undefined,
     });
@@ -1047,6 +1051,8 @@ describe("executor option schemas and their defaults, through Config", () => {
       mode: "thread",
       max_workers: 20,
       start_method: "fork",
+      timeout: undefined,
+      max_memory: undefined,
     });
     assert.deepEqual(
       executor("local", ["mode = inline", "max_workers = 3", "start_method = spawn"]).values,
@@ -1054,6 +1060,8 @@ describe("executor option schemas and their defaults, through Config", () => {
         mode: "inline",
         max_workers: 3,
         start_method: "spawn",
+        timeout: undefined,
+        max_memory: undefined,
       },
     );
     configError(
@@ -1236,6 +1244,8 @@ describe("executor option schemas and their defaults, through Config", () => {
       job_monitor_interval: 10,
       job_retry_interval: 60,
       timeout: 2880,
+      node_runtime: undefined,
+      glue_version: "5.0",
       code_package: true,
       code_includes: TS_CODE,
       code_excludes: undefined,
@@ -1309,7 +1319,13 @@ describe("executor option schemas and their defaults, through parseOptions", () 
 
   test("local", () => {
     const { values, warnings } = parse("local", {});
-    assert.deepEqual(values, { mode: "thread", max_workers: 20, start_method: "fork" });
+    assert.deepEqual(values, {
+      mode: "thread",
+      max_workers: 20,
+      start_method: "fork",
+      timeout: undefined,
+      max_memory: undefined,
+    });
     assert.deepEqual(warnings, []);
     assert.equal(parse("local", { mode: "process" }).values.mode, "process");
     assert.equal(parse("local", { start_method: "spawn" }).values.start_method, "spawn");

@@ -31,6 +31,7 @@ db_uri = sqlite:///redun.db
 
 [scheduler]
 job_status_interval = 0
+call_lease = 2
 
 [executors.batch]
 type = aws_batch

@@ -43,6 +43,7 @@ describe("docker executor", () => {
       "db_uri = sqlite:///redun.db",
       "[scheduler]",
       "job_status_interval = 0",
+      "call_lease = 2",
       "ignore_warnings = namespace",
       "[executors.docker]",
       "type = docker",

@@ -1,6 +1,7 @@
 /**
  * The File / Dir API on local files and over HTTP (a real node:http server on 127.0.0.1),
  * hashing modes, validity, glob, and the filesystem registry with a scheme of the test's own.
+ * The workflows that replay from the cache run on SQLite and on PostgreSQL.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -20,8 +21,16 @@ import {
   script,
 } from "../src/index.ts";
 import { getFileSystem } from "../src/files/index.ts";
-import { lines, tempDir, withEnv, type Mode } from "./helpers/engine.ts";
+import { lines, tempDir, type Mode } from "./helpers/engine.ts";
+import { withDialectEnv, type DialectName } from "./helpers/dialects.ts";
 import * as wf from "./fixtures/workflows/files-flow.ts";
+
+/** Workflows replayed from the cache: both worker modes on SQLite, one on PostgreSQL. */
+const CACHE_MODES: [DialectName, Mode][] = [
+  ["sqlite", "thread"],
+  ["sqlite", "process"],
+  ["postgresql", "thread"],
+];
 
 /** Sets a file's modification time to a fixed moment, `seconds` after 2001-01-01. */
 function setMtime(file: string, seconds: number): void {
@@ -310,10 +319,10 @@ describe("HTTP(S) files (read only)", () => {
     }
   });
 
-  for (const mode of ["thread", "process"] as Mode[]) {
-    it(`a task reading an HTTP file reruns when the server's ETag changes (${mode})`, async () => {
+  for (const [dialect, mode] of CACHE_MODES) {
+    it(`[${dialect}] a task reading an HTTP file reruns when the server's ETag changes (${mode})`, async () => {
       served.set("/data.txt", { body: "first", headers: { etag: '"1"' } });
-      await withEnv({ mode }, async ({ scheduler }) => {
+      await withDialectEnv(dialect, { mode }, async ({ scheduler }) => {
         const url = `${base}/data.txt`;
         assert.equal(await scheduler.run(wf.readUri(url)), "first");
         assert.equal(await scheduler.run(wf.readUri(url)), "first");
@@ -347,15 +356,15 @@ describe("the filesystem registry", () => {
     assert.equal(getFileSystem("S3://b/k").name, "s3", "schemes are case-insensitive");
   });
 
-  for (const mode of ["thread", "process"] as Mode[]) {
-    it(`a scheme registered by a workflow module works in workers and staging (${mode})`, async () => {
+  for (const [dialect, mode] of CACHE_MODES) {
+    it(`[${dialect}] a scheme registered by a workflow module works in workers and staging (${mode})`, async () => {
       const vault = tempDir();
       process.env.FILES_VAULT_DIR = vault;
       try {
         fs.mkdirSync(path.join(vault, "in"));
         fs.writeFileSync(path.join(vault, "in", "x.txt"), "ex\n");
         fs.writeFileSync(path.join(vault, "in", "y.txt"), "why\n");
-        await withEnv({ mode }, async ({ scheduler, file }) => {
+        await withDialectEnv(dialect, { mode }, async ({ scheduler, file }) => {
           const counter = file("runs.log");
           const run = () =>
             scheduler.run(wf.remotePipeline(new Dir("vault://in"), "vault://out", counter));

@@ -1,7 +1,7 @@
 /**
  * Files from the command line, end to end (the real `redun` command in child processes):
  * File / Dir parameters of `redun run` from paths and URIs, examples/pipeline.ts with its
- * incremental reruns, a failing script's message, and `redun fs cp|ls|cat` on local files,
+ * incremental reruns (on SQLite and on PostgreSQL), a failing script's message, and `redun fs cp|ls|cat` on local files,
  * S3 (moto_server) and HTTP.
  */
 import assert from "node:assert/strict";
@@ -13,6 +13,13 @@ import { after, before, describe, it } from "node:test";
 import { spawn } from "node:child_process";
 import { BIN, makeProject, redun, REPO, taskRow, type CommandResult } from "./helpers/cli.ts";
 import { motoAvailable, startMoto, type Moto } from "./helpers/moto.ts";
+import {
+  backendIni,
+  createTestDatabase,
+  forEachDialect,
+  type TestDatabase,
+} from "./helpers/dialects.ts";
+import { tempDir } from "./helpers/engine.ts";
 
 const INI = `
 [backend]
@@ -174,75 +181,81 @@ describe("File and Dir arguments of redun run", () => {
   });
 });
 
-describe("examples/pipeline.ts", () => {
-  let dir: string;
-  const example = path.join(REPO, "examples", "pipeline.ts");
+forEachDialect((dialect) =>
+  describe(`[${dialect}] examples/pipeline.ts`, () => {
+    let dir: string;
+    let dbDir: string;
+    let db: TestDatabase;
+    const example = path.join(REPO, "examples", "pipeline.ts");
 
-  before(() => {
-    dir = makeProject({ ".redun/redun.ini": INI });
-    fs.cpSync(path.join(REPO, "examples", "data"), path.join(dir, "data"), { recursive: true });
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    before(async () => {
+      dbDir = tempDir();
+      db = await createTestDatabase(dialect, dbDir);
+      dir = makeProject({
+        ".redun/redun.ini": backendIni(db) + INI.slice(INI.indexOf("\n[scheduler]")),
+      });
+      fs.cpSync(path.join(REPO, "examples", "data"), path.join(dir, "data"), { recursive: true });
+    });
+    after(async () => {
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(dbDir, { recursive: true, force: true });
+    });
 
-  const run = () => {
-    const result = redun(dir, [
-      "run",
-      example,
-      "main",
-      "--data",
-      "data",
-      "--out",
-      "out",
-      "--top",
-      "3",
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    return result;
-  };
-  const done = (stderr: string, task: string) => taskRow(stderr, task)?.DONE;
+    const run = () => {
+      const result = redun(
+        dir,
+        ["run", example, "main", "--data", "data", "--out", "out", "--top", "3"],
+        db.env,
+      );
+      assert.equal(result.code, 0, result.stderr);
+      return result;
+    };
+    const done = (stderr: string, task: string) => taskRow(stderr, task)?.DONE;
 
-  it("counts words per file in parallel, merges, and reruns only what an input change reaches", () => {
-    const first = run();
-    assert.equal(first.stdout.trim(), "the: 9\nand: 7\nof: 6");
-    assert.equal(done(first.stderr, "pipeline.countWords"), 3);
-    assert.equal(done(first.stderr, "redun.script"), 4);
-    assert.equal(
-      fs.readFileSync(path.join(dir, "out", "tyger.txt.counts.tsv"), "utf8").split("\n")[0],
-      "aspire\t1",
-    );
+    it("counts words per file in parallel, merges, and reruns only what an input change reaches", () => {
+      const first = run();
+      assert.equal(first.stdout.trim(), "the: 9\nand: 7\nof: 6");
+      assert.equal(done(first.stderr, "pipeline.countWords"), 3);
+      assert.equal(done(first.stderr, "redun.script"), 4);
+      assert.equal(
+        fs.readFileSync(path.join(dir, "out", "tyger.txt.counts.tsv"), "utf8").split("\n")[0],
+        "aspire\t1",
+      );
 
-    const second = run();
-    assert.equal(second.stdout, first.stdout);
-    assert.equal(taskRow(second.stderr, "ALL")?.DONE, 0, "everything replayed");
+      const second = run();
+      assert.equal(second.stdout, first.stdout);
+      assert.equal(taskRow(second.stderr, "ALL")?.DONE, 0, "everything replayed");
 
-    // Touched (new mtime, same bytes): only that file's count runs; its output has the
-    // same content, so the merge is replayed.
-    const tyger = path.join(dir, "data", "tyger.txt");
-    const later = new Date(Date.now() + 60_000);
-    fs.utimesSync(tyger, later, later);
-    const touched = run();
-    assert.equal(done(touched.stderr, "pipeline.countWords"), 1);
-    assert.equal(done(touched.stderr, "redun.script"), 1);
-    assert.equal(done(touched.stderr, "pipeline.mergeCounts"), 0);
-    assert.equal(done(touched.stderr, "pipeline.report"), 0);
+      // Touched (new mtime, same bytes): only that file's count runs; its output has the
+      // same content, so the merge is replayed.
+      const tyger = path.join(dir, "data", "tyger.txt");
+      const later = new Date(Date.now() + 60_000);
+      fs.utimesSync(tyger, later, later);
+      const touched = run();
+      assert.equal(done(touched.stderr, "pipeline.countWords"), 1);
+      assert.equal(done(touched.stderr, "redun.script"), 1);
+      assert.equal(done(touched.stderr, "pipeline.mergeCounts"), 0);
+      assert.equal(done(touched.stderr, "pipeline.report"), 0);
 
-    // Edited: its count, the merge and the report run.
-    fs.appendFileSync(tyger, "The the the.\n");
-    const edited = run();
-    assert.equal(edited.stdout.trim(), "the: 12\nand: 7\nof: 6");
-    assert.equal(done(edited.stderr, "pipeline.countWords"), 1);
-    assert.equal(done(edited.stderr, "redun.script"), 2);
-    assert.equal(done(edited.stderr, "pipeline.report"), 1);
+      // Edited: its count, the merge and the report run.
+      fs.appendFileSync(tyger, "The the the.\n");
+      const edited = run();
+      assert.equal(edited.stdout.trim(), "the: 12\nand: 7\nof: 6");
+      assert.equal(done(edited.stderr, "pipeline.countWords"), 1);
+      assert.equal(done(edited.stderr, "redun.script"), 2);
+      assert.equal(done(edited.stderr, "pipeline.report"), 1);
 
-    // An output deleted: the script that wrote it runs again, nothing else.
-    fs.rmSync(path.join(dir, "out", "raven.txt.counts.tsv"));
-    const deleted = run();
-    assert.equal(deleted.stdout, edited.stdout);
-    assert.equal(done(deleted.stderr, "redun.script"), 1);
-    assert.equal(done(deleted.stderr, "pipeline.mergeCounts"), 0);
-    assert.ok(fs.existsSync(path.join(dir, "out", "raven.txt.counts.tsv")));
-  });
-});
+      // An output deleted: the script that wrote it runs again, nothing else.
+      fs.rmSync(path.join(dir, "out", "raven.txt.counts.tsv"));
+      const deleted = run();
+      assert.equal(deleted.stdout, edited.stdout);
+      assert.equal(done(deleted.stderr, "redun.script"), 1);
+      assert.equal(done(deleted.stderr, "pipeline.mergeCounts"), 0);
+      assert.ok(fs.existsSync(path.join(dir, "out", "raven.txt.counts.tsv")));
+    });
+  }),
+);
 
 describe("redun fs", () => {
   let dir: string;

@@ -2,7 +2,7 @@
  * `s3://` files against a real moto_server on 127.0.0.1: the File / Dir API, ETag hashes,
  * streaming of large files (multipart upload, chunked download), the endpoint settings, and
  * workflows whose inputs and outputs live in S3, staged by script tasks on the process and
- * thread executors.
+ * thread executors. The workflows that replay from the cache run on SQLite and on PostgreSQL.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -16,7 +16,8 @@ import { Dir, File, FileNotFoundError, glob } from "../src/index.ts";
 import { configureS3 } from "../src/files/index.ts";
 import { contentHash } from "../src/files/filesystem.ts";
 import { s3FileSystem } from "../src/files/s3.ts";
-import { lines, tempDir, withEnv, type Mode } from "./helpers/engine.ts";
+import { lines, tempDir, type Mode } from "./helpers/engine.ts";
+import { forEachDialect, withDialectEnv, type DialectName } from "./helpers/dialects.ts";
 import { motoAvailable, startMoto, type Moto } from "./helpers/moto.ts";
 import * as wf from "./fixtures/workflows/files-flow.ts";
 
@@ -217,13 +218,19 @@ describe(
       assert.equal(await new File(`s3://${bucket}/k.txt`).read(), "configured");
     });
 
-    for (const mode of ["process", "thread"] as Mode[]) {
-      it(`a workflow with S3 inputs and outputs stages them and reruns only what changed (${mode})`, async () => {
+    // Both worker modes on SQLite, one on PostgreSQL (the database part is the same).
+    const modes: [DialectName, Mode][] = [
+      ["sqlite", "process"],
+      ["sqlite", "thread"],
+      ["postgresql", "thread"],
+    ];
+    for (const [dialect, mode] of modes) {
+      it(`[${dialect}] a workflow with S3 inputs and outputs stages them and reruns only what changed (${mode})`, async () => {
         const bucket = await newBucket();
         await new File(`s3://${bucket}/in/a.txt`).write("alpha\n");
         await new File(`s3://${bucket}/in/b.txt`).write("bravo\n");
         await new File(`s3://${bucket}/in/c.txt`).write("charlie\n");
-        await withEnv({ mode }, async ({ scheduler, file }) => {
+        await withDialectEnv(dialect, { mode }, async ({ scheduler, file }) => {
           const counter = file("runs.log");
           const out = `s3://${bucket}/out`;
           const run = () =>
@@ -265,28 +272,32 @@ describe(
       });
     }
 
-    it("stages whole S3 directories in and out (process executor)", async () => {
-      const bucket = await newBucket();
-      await new File(`s3://${bucket}/src/one.txt`).write("1");
-      await new File(`s3://${bucket}/src/two.txt`).write("2");
-      await withEnv({ mode: "process" }, async ({ scheduler }) => {
-        const result = (await scheduler.run(
-          wf.dirStaging(new Dir(`s3://${bucket}/src`), `s3://${bucket}/result`),
-        )) as { listing: File; copy: Dir };
-        assert.ok(result.listing instanceof File);
-        assert.ok(result.copy instanceof Dir);
-        assert.equal(await result.listing.read(), "one.txt\ntwo.txt\n");
-        assert.deepEqual(
-          (await result.copy.files()).map((f) => f.path),
-          [
-            `s3://${bucket}/result/copy/nested/extra.txt`,
-            `s3://${bucket}/result/copy/one.txt`,
-            `s3://${bucket}/result/copy/two.txt`,
-          ],
-        );
-        assert.equal(await result.copy.isValid(), true, "the returned Dir carries its hash");
-        await scheduler.run(wf.dirStaging(new Dir(`s3://${bucket}/src`), `s3://${bucket}/result`));
-        assert.equal(scheduler.status.count("redun.script", "CACHED"), 1);
+    forEachDialect((dialect) => {
+      it(`[${dialect}] stages whole S3 directories in and out (process executor)`, async () => {
+        const bucket = await newBucket();
+        await new File(`s3://${bucket}/src/one.txt`).write("1");
+        await new File(`s3://${bucket}/src/two.txt`).write("2");
+        await withDialectEnv(dialect, { mode: "process" }, async ({ scheduler }) => {
+          const result = (await scheduler.run(
+            wf.dirStaging(new Dir(`s3://${bucket}/src`), `s3://${bucket}/result`),
+          )) as { listing: File; copy: Dir };
+          assert.ok(result.listing instanceof File);
+          assert.ok(result.copy instanceof Dir);
+          assert.equal(await result.listing.read(), "one.txt\ntwo.txt\n");
+          assert.deepEqual(
+            (await result.copy.files()).map((f) => f.path),
+            [
+              `s3://${bucket}/result/copy/nested/extra.txt`,
+              `s3://${bucket}/result/copy/one.txt`,
+              `s3://${bucket}/result/copy/two.txt`,
+            ],
+          );
+          assert.equal(await result.copy.isValid(), true, "the returned Dir carries its hash");
+          await scheduler.run(
+            wf.dirStaging(new Dir(`s3://${bucket}/src`), `s3://${bucket}/result`),
+          );
+          assert.equal(scheduler.status.count("redun.script", "CACHED"), 1);
+        });
       });
     });
   },

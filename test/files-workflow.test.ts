@@ -1,7 +1,8 @@
 /**
  * Workflows over real files in temp directories: incremental reruns when an input changes,
  * reruns when an output is deleted, script tasks on every executor mode, script failures.
- * The incremental reruns (cache lookups of files) run on SQLite and on PostgreSQL.
+ * What reads the cache (incremental reruns, script tasks replayed or rerun) runs on SQLite and
+ * on PostgreSQL; script failures and executors, which do not touch the backend, on SQLite.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -116,9 +117,16 @@ describe("incremental workflows over local files", () => {
 });
 
 describe("script tasks", () => {
-  for (const mode of ["thread", "process", "inline"] as Mode[]) {
-    it(`run per file in parallel and rerun only what changed (${mode})`, async () => {
-      await withEnv({ mode }, async ({ scheduler, dir, file }) => {
+  // Cache lookups of scripts and their files: every worker mode on SQLite, one on PostgreSQL.
+  const modes: [DialectName, Mode][] = [
+    ["sqlite", "thread"],
+    ["sqlite", "process"],
+    ["sqlite", "inline"],
+    ["postgresql", "inline"],
+  ];
+  for (const [dialect, mode] of modes) {
+    it(`[${dialect}] run per file in parallel and rerun only what changed (${mode})`, async () => {
+      await withDialectEnv(dialect, { mode }, async ({ scheduler, dir, file }) => {
         const input = makeInputs(dir);
         const out = file("out");
         const counter = file("runs.log");
@@ -183,16 +191,18 @@ describe("script tasks", () => {
     });
   });
 
-  for (const mode of ["thread", "process", "inline"] as Mode[]) {
-    it(`script: true runs the returned command as the task's result (${mode})`, async () => {
-      await withEnv({ mode }, async ({ scheduler }) => {
+  for (const [dialect, mode] of modes) {
+    it(`[${dialect}] script: true runs the returned command as the task's result (${mode})`, async () => {
+      await withDialectEnv(dialect, { mode }, async ({ scheduler }) => {
         const result = await scheduler.run(wf.greet("ada"));
         assert.equal(result, `hello ada from ${path.basename(process.cwd())}\n`);
         assert.equal(await scheduler.run(wf.greet("ada")), result);
         assert.equal(scheduler.status.count(wf.greet.fullname, "CACHED"), 1);
       });
     });
+  }
 
+  for (const mode of ["thread", "process", "inline"] as Mode[]) {
     it(`a script that exits 3 fails with ScriptError and its stderr (${mode})`, async () => {
       await withEnv({ mode }, async ({ scheduler }) => {
         const error = await scheduler.run(wf.failing()).then(
@@ -217,15 +227,19 @@ describe("script tasks", () => {
     });
   }
 
-  it("a failed script is not cached: it runs again", async () => {
-    await withEnv({ mode: "inline" }, async ({ scheduler, file }) => {
-      const flag = file("flag");
-      const counter = file("runs.log");
-      const command = `echo run >> '${counter}'; test -e '${flag}'; echo ok`;
-      await assert.rejects(scheduler.run(script(command)), ScriptError);
-      fs.writeFileSync(flag, "");
-      assert.equal(await scheduler.run(script(command)), "ok\n");
-      assert.equal(lines(counter).length, 2);
+  forEachDialect((dialect) => {
+    it(`[${dialect}] a failed script is not cached: it runs again`, async () => {
+      await withDialectEnv(dialect, { mode: "inline" }, async ({ scheduler, file }) => {
+        const flag = file("flag");
+        const counter = file("runs.log");
+        const command = `echo run >> '${counter}'; test -e '${flag}'; echo ok`;
+        await assert.rejects(scheduler.run(script(command)), ScriptError);
+        fs.writeFileSync(flag, "");
+        assert.equal(await scheduler.run(script(command)), "ok\n");
+        assert.equal(lines(counter).length, 2);
+        assert.equal(await scheduler.run(script(command)), "ok\n");
+        assert.equal(lines(counter).length, 2, "the success is cached");
+      });
     });
   });
 
@@ -255,21 +269,25 @@ describe("script tasks", () => {
     });
   });
 
-  it("staging between local paths works with a temporary directory", async () => {
-    await withEnv({ mode: "process" }, async ({ scheduler, dir, file }) => {
-      const input = makeInputs(dir);
-      const counter = file("runs.log");
-      const files = [new File(path.join(input, "a.txt")), new File(path.join(input, "b.txt"))];
-      const results = (await scheduler.run(wf.stagedAll(files, file("staged"), counter))) as File[];
-      assert.deepEqual(
-        results.map((f) => f.path),
-        [file("staged/a.txt.out"), file("staged/b.txt.out")],
-      );
-      assert.equal(await results[0]!.read(), "6\nALPHA\n");
-      assert.deepEqual(lines(counter).sort(), ["staged a.txt", "staged b.txt"]);
-      fs.rmSync(counter, { force: true });
-      await scheduler.run(wf.stagedAll(files, file("staged"), counter));
-      assert.deepEqual(lines(counter), []);
+  forEachDialect((dialect) => {
+    it(`[${dialect}] staging between local paths works with a temporary directory`, async () => {
+      await withDialectEnv(dialect, { mode: "process" }, async ({ scheduler, dir, file }) => {
+        const input = makeInputs(dir);
+        const counter = file("runs.log");
+        const files = [new File(path.join(input, "a.txt")), new File(path.join(input, "b.txt"))];
+        const results = (await scheduler.run(
+          wf.stagedAll(files, file("staged"), counter),
+        )) as File[];
+        assert.deepEqual(
+          results.map((f) => f.path),
+          [file("staged/a.txt.out"), file("staged/b.txt.out")],
+        );
+        assert.equal(await results[0]!.read(), "6\nALPHA\n");
+        assert.deepEqual(lines(counter).sort(), ["staged a.txt", "staged b.txt"]);
+        fs.rmSync(counter, { force: true });
+        await scheduler.run(wf.stagedAll(files, file("staged"), counter));
+        assert.deepEqual(lines(counter), []);
+      });
     });
   });
 });
@@ -284,9 +302,15 @@ describe('script() with an argv array, and File("-") for standard output', () =>
     });
   });
 
-  for (const mode of ["inline", "process"] as Mode[]) {
-    it(`File("-") in outputs is the command's standard output, a string (${mode})`, async () => {
-      await withEnv({ mode }, async ({ scheduler, file }) => {
+  // The output map is stored and replayed from the cache: on both dialects.
+  const outputModes: [DialectName, Mode][] = [
+    ["sqlite", "inline"],
+    ["sqlite", "process"],
+    ["postgresql", "inline"],
+  ];
+  for (const [dialect, mode] of outputModes) {
+    it(`[${dialect}] File("-") in outputs is the command's standard output, a string (${mode})`, async () => {
+      await withDialectEnv(dialect, { mode }, async ({ scheduler, file }) => {
         const out = file("out.txt");
         const counter = file("runs.log");
         const run = () =>
@@ -306,7 +330,9 @@ describe('script() with an argv array, and File("-") for standard output', () =>
         assert.deepEqual(lines(counter), ["ran"]);
       });
     });
+  }
 
+  for (const mode of ["inline", "process"] as Mode[]) {
     it(`a failing argv command shows the whole command (${mode})`, async () => {
       await withEnv({ mode }, async ({ scheduler }) => {
         const long = "a long argument, ".repeat(8);

@@ -52,6 +52,14 @@ const isObject: Check = (v) =>
 const isRole: Check = (v) =>
   v === null || typeof v === "string" ? undefined : "expected a string or null";
 const anything: Check = () => undefined;
+const isSeconds: Check = (v) =>
+  typeof v === "number" && Number.isFinite(v) && v >= 0
+    ? undefined
+    : "expected a number of seconds, 0 or more (0: no limit)";
+const isGiB: Check = (v) =>
+  typeof v === "number" && Number.isFinite(v) && v >= 0
+    ? undefined
+    : "expected a number of GiB, 0 or more (0: no limit)";
 
 /** Every task option and how its value is checked. */
 const CHECKS = {
@@ -69,6 +77,8 @@ const CHECKS = {
   nout: isCount,
   script: isBoolean,
   prov: isBoolean,
+  timeout: isSeconds,
+  maxMemory: isGiB,
 } satisfies { [K in keyof Required<EngineTaskOptions>]: Check };
 
 /**
@@ -89,6 +99,14 @@ export const TASK_OPTION_KINDS = {
 /** A task option's kind ({@link TASK_OPTION_KINDS}) or a check of its own. */
 export type TaskOptionKind = keyof typeof TASK_OPTION_KINDS | TaskOptionCheck;
 
+/**
+ * Engine options that executor types may read too, in their own way: `timeout` is the
+ * local executor's limit in seconds, AWS Batch's job timeout in seconds, and AWS Glue's in
+ * minutes (as in Python redun). Their declarations are accepted and the engine's check
+ * applies.
+ */
+const SHARED_WITH_EXECUTORS = new Set(["timeout"]);
+
 /** Checks of the executor types' task options, by option name (several types may share one). */
 const EXECUTOR_CHECKS = new Map<string, Check[]>([["executorOptions", [isObject]]]);
 
@@ -100,6 +118,7 @@ const EXECUTOR_CHECKS = new Map<string, Check[]>([["executorOptions", [isObject]
 export function registerTaskOptionChecks(checks: Readonly<Record<string, TaskOptionKind>>): void {
   for (const [key, kind] of Object.entries(checks)) {
     if (Object.hasOwn(CHECKS, key)) {
+      if (SHARED_WITH_EXECUTORS.has(key)) continue;
       throw new Error(`task option "${key}" is the engine's; an executor cannot declare it`);
     }
     const check = typeof kind === "function" ? kind : TASK_OPTION_KINDS[kind];

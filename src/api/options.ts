@@ -58,6 +58,20 @@ export interface EngineTaskOptions {
   script?: boolean;
   /** Record provenance for this task (default true). */
   prov?: boolean;
+  /**
+   * Seconds a job may run before it is stopped and fails with a `TimeoutError` (retried per
+   * `retries`); 0 is no limit. On a local executor: in thread mode the worker is terminated
+   * (and replaced), in process mode killed, in inline mode the job's `currentSignal()` is
+   * aborted and the job fails at once. AWS Batch reads it as its job timeout (seconds), AWS
+   * Glue in minutes. Default: the executor's `timeout` option, else none.
+   */
+  timeout?: number;
+  /**
+   * The JavaScript heap limit, in GiB, of the thread or process worker that runs the task
+   * on a local executor; past it the job fails with a `MemoryLimitError` and the worker is
+   * replaced. 0 is no limit. Default: the executor's `max_memory` option, else none.
+   */
+  maxMemory?: number;
 }
 
 /** Options of a task: the engine's and those of the executor types. See SPEC §2.1. */

@@ -24,7 +24,6 @@ import {
   type DatabaseHandle,
 } from "./database.ts";
 import { Admission } from "./admission.ts";
-import { BatchLoader } from "./batch-loader.ts";
 import { ensureSchema } from "./migrate.ts";
 import {
   DEFAULT_RETRY,
@@ -40,7 +39,8 @@ import {
 } from "./retry.ts";
 import type { Database, JobTable } from "./schema.ts";
 import { openValueStore, type ValueStore } from "./value-store.ts";
-import { CALLS_PER_EVALUATION, SqliteLookups, type EvaluationRow } from "./sqlite-reads.ts";
+import { CacheReads, type CachedCall, type CachedEvaluation } from "./cache-reads.ts";
+import { SqliteLookups } from "./sqlite-reads.ts";
 import { SqliteWriteThread, WriteThreadExitedError } from "./sqlite-write-thread.ts";
 import { SqliteWriter } from "./sqlite-writes.ts";
 import {
@@ -51,12 +51,11 @@ import {
   type RowBatch,
   type WriteMode,
 } from "./writes.ts";
-import { deserializeValue, serializeValue } from "../values/serialize.ts";
+import { serializeValue } from "../values/serialize.ts";
 import {
   DEFAULT_VALUE_STORE_MIN_SIZE,
   VALUE_FORMAT,
   VALUE_REF_FORMAT,
-  ValueMissingError,
   ValueTooLargeError,
   valueTypeName,
   type StoredValue,
@@ -91,23 +90,7 @@ export interface BackendOptions {
   writeThreadAfterRows?: number;
 }
 
-/** A cached single reduction. */
-export interface CachedEvaluation {
-  valueHash: string;
-  value: unknown;
-  /**
-   * Calls already recorded from this reduction (some of them, see
-   * `CALLS_PER_EVALUATION`): a cached job whose call is among them records no call rows
-   * again, as Python redun skips an existing call node.
-   */
-  callHashes?: readonly string[];
-}
-
-/** A cached final result, with the task hashes of everything beneath it. */
-export interface CachedCall extends CachedEvaluation {
-  callHash: string;
-  subtreeTaskHashes: string[];
-}
+export type { CachedCall, CachedEvaluation } from "./cache-reads.ts";
 
 type Rows<T extends keyof Database> = Database[T][];
 
@@ -166,18 +149,22 @@ export class Backend {
   private readonly retry: RetryPolicy;
   /** SQLite: the prepared-statement write path (undefined for other dialects). */
   private readonly sqliteWriter: SqliteWriter | undefined;
-  private readonly sqliteLookups: SqliteLookups | undefined;
+  private readonly reads: CacheReads;
   /** How long the last flush took to write, in milliseconds. */
   private lastWriteMs = 0;
   /** SQLite files: the writer thread, once started. */
   private writeThread: SqliteWriteThread | undefined;
   /** Rows written until the writer thread starts (Infinity: never). */
   private rowsBeforeThread: number;
+  /** Collectors of work to do once the rows queued now are written (see {@link whenWritten}). */
+  private afterWrites: (() => (() => Promise<void>) | undefined)[] = [];
 
   private constructor(
     readonly handle: DatabaseHandle,
     /** Where large values live, if configured. */
     readonly valueStore: ValueStore | undefined,
+    /** The database's schema version (3 and later have call claims). */
+    readonly schemaVersion: number,
     options: BackendOptions,
   ) {
     this.maxValueSize = options.maxValueSize ?? 1_000_000_000;
@@ -189,7 +176,11 @@ export class Backend {
     );
     const sqlite = handle.sqlite as SQLiteConnection | undefined;
     this.sqliteWriter = sqlite ? new SqliteWriter(sqlite, handle.db) : undefined;
-    this.sqliteLookups = sqlite ? new SqliteLookups(sqlite) : undefined;
+    this.reads = new CacheReads(
+      (fn) => this.read(fn),
+      sqlite ? new SqliteLookups(sqlite) : undefined,
+      valueStore,
+    );
     this.rowsBeforeThread =
       sqlite && handle.location !== ":memory:"
         ? (options.writeThreadAfterRows ?? WRITE_THREAD_AFTER_ROWS)
@@ -204,11 +195,14 @@ export class Backend {
       connection: options.connection,
     });
     try {
-      await ensureSchema(handle, options.automigrate ?? handle.dialect === "sqlite");
+      const version = await ensureSchema(
+        handle,
+        options.automigrate ?? handle.dialect === "sqlite",
+      );
       const store = options.valueStorePath
         ? await openValueStore(options.valueStorePath)
         : undefined;
-      return new Backend(handle, store, options);
+      return new Backend(handle, store, version, options);
     } catch (error) {
       await handle.close();
       throw error;
@@ -228,10 +222,13 @@ export class Backend {
    * Runs a read, retrying it through transient errors (a dropped connection, …).
    * @throws DatabaseUnavailableError when the database stays unreachable past the policy.
    */
-  async read<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  async read<T>(
+    fn: (db: Kysely<Database>) => Promise<T>,
+    retry: Partial<RetryPolicy> = {},
+  ): Promise<T> {
     const started = performance.now();
     try {
-      return await withRetry(() => fn(this.db), this.retry);
+      return await withRetry(() => fn(this.db), { ...this.retry, ...retry });
     } catch (error) {
       if (!isTransientError(error)) throw error;
       throw new DatabaseUnavailableError(
@@ -244,109 +241,54 @@ export class Backend {
     }
   }
 
-  // ---- reads -------------------------------------------------------------------------
+  /**
+   * Runs a statement now, outside the write queue (after this process's write in progress,
+   * never beside it: see `exclusiveInProcess`), retried through transient errors like a read
+   * (`retry` overrides the backend's policy). For what must be visible to other schedulers at
+   * once (call claims). @internal
+   */
+  writeNow<T>(
+    fn: (handle: DatabaseHandle) => Promise<T>,
+    retry: Partial<RetryPolicy> = {},
+  ): Promise<T> {
+    return exclusiveInProcess(this.handle, () => this.read(() => fn(this.handle), retry));
+  }
 
-  private readonly evaluations = new BatchLoader<CachedEvaluation>(async (evalHashes) => {
-    const lookups = this.sqliteLookups;
-    const rows = await this.read(async (db) =>
-      lookups ? lookups.evaluations(evalHashes) : evaluationsWithCalls(db, evalHashes),
-    );
-    const found = new Map<string, CachedEvaluation>();
-    await Promise.all(
-      rows.map(async (row) => {
-        const value = await this.decodeForCache(row);
-        if (value !== MISSING)
-          found.set(row.eval_hash, {
-            valueHash: row.value_hash,
-            value: value.value,
-            callHashes: row.call_hashes,
-          });
-      }),
-    );
-    return found;
-  });
+  /**
+   * Work to do once rows are written (a claim is released only after the result it guards
+   * is recorded). When the next write takes the queued rows, it calls `collect`, which
+   * returns the work for what was queued until then; the work runs once those rows are
+   * written. A failing one is ignored: what it does must be allowed to not happen (a lease
+   * then simply expires). @internal
+   */
+  whenWritten(collect: () => (() => Promise<void>) | undefined): void {
+    this.afterWrites.push(collect);
+    this.scheduleFlush();
+  }
+
+  // ---- reads -------------------------------------------------------------------------
 
   /** The recorded single reduction for an eval hash (lookups of one tick are batched). */
   getEvaluation(evalHash: string): Promise<CachedEvaluation | undefined> {
-    return this.evaluations.load(evalHash);
+    return this.reads.getEvaluation(evalHash);
   }
 
   /** The newest finished call for an eval hash, with its final value. */
-  async getCallByEvalHash(evalHash: string): Promise<CachedCall | undefined> {
-    const row = await this.read((db) =>
-      db
-        .selectFrom("call_node")
-        .innerJoin("value", "value.value_hash", "call_node.value_hash")
-        .innerJoin("job", "job.call_hash", "call_node.call_hash")
-        .select(["call_node.call_hash", "call_node.value_hash", "value.value", "value.format"])
-        .where("call_node.eval_hash", "=", evalHash)
-        .where("job.status", "in", ["DONE", "CACHED"])
-        .orderBy("call_node.timestamp", "desc")
-        .limit(1)
-        .executeTakeFirst(),
-    );
-    if (!row) return undefined;
-    const value = await this.decodeForCache(row);
-    if (value === MISSING) return undefined;
-    const subtree = await this.read((db) =>
-      db
-        .selectFrom("call_subtree_task")
-        .select("task_hash")
-        .where("call_hash", "=", row.call_hash)
-        .execute(),
-    );
-    return {
-      callHash: row.call_hash,
-      valueHash: row.value_hash,
-      value: value.value,
-      subtreeTaskHashes: subtree.map((r) => r.task_hash),
-    };
+  getCallByEvalHash(evalHash: string): Promise<CachedCall | undefined> {
+    return this.reads.getCallByEvalHash(evalHash);
   }
 
   /** A recorded value by hash. */
-  async getValue(valueHash: string): Promise<{ value: unknown; type: string } | undefined> {
-    const row = await this.read((db) =>
-      db
-        .selectFrom("value")
-        .select(["value_hash", "value", "format", "type"])
-        .where("value_hash", "=", valueHash)
-        .executeTakeFirst(),
-    );
-    return row
-      ? { value: deserializeValue(await this.valueBytes(row)), type: row.type }
-      : undefined;
+  getValue(valueHash: string): Promise<{ value: unknown; type: string } | undefined> {
+    return this.reads.getValue(valueHash);
   }
 
   /**
    * The serialized bytes of a stored value: the row's own, or the value store's.
    * @throws ValueMissingError when the value store does not have them.
    */
-  async valueBytes(row: StoredValue): Promise<Buffer> {
-    if (row.format === VALUE_FORMAT) return Buffer.from(row.value);
-    if (row.format !== VALUE_REF_FORMAT)
-      throw new Error(`Unknown value format "${row.format}" in the database`);
-    if (!this.valueStore) {
-      throw new ValueMissingError(
-        `value ${row.value_hash} is in a value store, but [backend] value_store_path is not set`,
-      );
-    }
-    const bytes = await this.valueStore.get(row.value_hash);
-    if (!bytes) {
-      throw new ValueMissingError(
-        `value ${row.value_hash} is missing from the value store ${this.valueStore.location}`,
-      );
-    }
-    return bytes;
-  }
-
-  /** A cached value, or MISSING when its bytes are gone from the value store (a cache miss). */
-  private async decodeForCache(row: StoredValue): Promise<{ value: unknown } | typeof MISSING> {
-    try {
-      return { value: deserializeValue(await this.valueBytes(row)) };
-    } catch (error) {
-      if (error instanceof ValueMissingError) return MISSING;
-      throw error;
-    }
+  valueBytes(row: StoredValue): Promise<Buffer> {
+    return this.reads.valueBytes(row);
   }
 
   // ---- writes (queued) ---------------------------------------------------------------
@@ -521,7 +463,12 @@ export class Backend {
     const batch = this.queue;
     batch.job = [...this.jobs.values()];
     const storeWrites = this.storeWrites;
-    if (batchIsEmpty(batch) && storeWrites.size === 0) return;
+    const afterWrites = this.afterWrites.flatMap((collect) => collect() ?? []);
+    this.afterWrites = [];
+    if (batchIsEmpty(batch) && storeWrites.size === 0) {
+      void runAfterWrites(afterWrites);
+      return;
+    }
     this.queue = emptyBatch();
     this.jobs.clear();
     this.storeWrites = new Map();
@@ -533,9 +480,11 @@ export class Backend {
       this.outageSince = undefined;
       this.failures = 0;
       this.admission.wake();
+      void runAfterWrites(afterWrites);
     } catch (error) {
       this.inFlight = 0;
       this.requeue(batch, storeWrites);
+      this.afterWrites.unshift(...afterWrites.map((work) => () => work));
       this.lastError = error;
       this.outageSince ??= performance.now();
       this.failures++;
@@ -652,33 +601,9 @@ export class Backend {
   }
 }
 
-const MISSING = Symbol("missing");
-
-/** Evaluations with their values and (some of) their calls, through Kysely (PostgreSQL). */
-async function evaluationsWithCalls(
-  db: Kysely<Database>,
-  evalHashes: readonly string[],
-): Promise<EvaluationRow[]> {
-  const [rows, calls] = await Promise.all([
-    db
-      .selectFrom("evaluation")
-      .innerJoin("value", "value.value_hash", "evaluation.value_hash")
-      .select(["evaluation.eval_hash", "evaluation.value_hash", "value.value", "value.format"])
-      .where("evaluation.eval_hash", "in", evalHashes)
-      .execute(),
-    db
-      .selectFrom("call_node")
-      .select(["eval_hash", "call_hash"])
-      .where("eval_hash", "in", evalHashes)
-      .execute(),
-  ]);
-  const byEval = new Map<string, string[]>();
-  for (const { eval_hash, call_hash } of calls) {
-    const list = byEval.get(eval_hash) ?? [];
-    if (list.length < CALLS_PER_EVALUATION) list.push(call_hash);
-    byEval.set(eval_hash, list);
-  }
-  return rows.map((row) => ({ ...row, call_hashes: byEval.get(row.eval_hash) ?? [] }));
+/** Work after a write, apart from the chain of writes (a slow one must not hold them up). */
+async function runAfterWrites(fns: (() => Promise<void>)[]): Promise<void> {
+  for (const fn of fns) await fn().catch(() => {});
 }
 
 function append<T>(to: T[], rows: readonly T[]): void {

@@ -118,8 +118,9 @@ async function recordVersion(db: Kysely<any>, version: number): Promise<void> {
 /**
  * Makes sure the database can be used: migrates it when `automigrate` is on, otherwise
  * fails with a message that says which command upgrades it.
+ * @returns the schema version the database is at now.
  */
-export async function ensureSchema(handle: DatabaseHandle, automigrate: boolean): Promise<void> {
+export async function ensureSchema(handle: DatabaseHandle, automigrate: boolean): Promise<number> {
   const version = await schemaVersion(handle);
   if (version > COMPATIBLE_VERSIONS.max) {
     throw new SchemaVersionError(
@@ -127,13 +128,13 @@ export async function ensureSchema(handle: DatabaseHandle, automigrate: boolean)
         `supports (${COMPATIBLE_VERSIONS.min}-${COMPATIBLE_VERSIONS.max}); upgrade redun`,
     );
   }
-  if (version === LATEST_VERSION) return;
+  if (version === LATEST_VERSION) return version;
   if (automigrate) {
     // migrateTo reads the version again under its lock: another process may have done it.
     await migrateTo(handle, LATEST_VERSION);
-    return;
+    return LATEST_VERSION;
   }
-  if (version >= COMPATIBLE_VERSIONS.min) return;
+  if (version >= COMPATIBLE_VERSIONS.min) return version;
   throw new SchemaVersionError(
     `The database ${handle.location} is at schema version ${version} and needs version ` +
       `${LATEST_VERSION}; run \`redun db upgrade\` (automigrate is off for this database)`,

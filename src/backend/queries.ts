@@ -36,7 +36,7 @@ export interface ExecutionInfo {
   endTime: string | null;
   updatedTime: string;
   /** FAILED if any job failed, RUNNING while the root job is unfinished, else DONE. */
-  status: "DONE" | "FAILED" | "RUNNING";
+  status: "DONE" | "FAILED" | "RUNNING" | "INTERRUPTED";
   /** Number of jobs by status. */
   jobCounts: Record<string, number>;
   /** The execution's tags, by key then value. */
@@ -58,6 +58,8 @@ export interface ExecutionFilter {
   status?: ExecutionStatus;
   /** Only executions whose root task has this name or full name. */
   task?: string;
+  /** Only executions that started at this time (ISO 8601) or later. */
+  since?: string;
 }
 
 /** A job. */
@@ -145,6 +147,7 @@ function executionStatus(
   root: string | null,
 ): ExecutionInfo["status"] {
   if (counts.FAILED) return "FAILED";
+  if (counts.INTERRUPTED || root === "INTERRUPTED") return "INTERRUPTED";
   if (root === null || root === "RUNNING" || root === "PENDING") return "RUNNING";
   return "DONE";
 }
@@ -154,25 +157,32 @@ type ExecutionQuery = ExpressionBuilder<
   "execution" | "job" | "task"
 >;
 
-/** Whether any job of the execution failed. */
-function anyJobFailed(eb: ExecutionQuery) {
+/** Whether any job of the execution is in this state. */
+function anyJobIs(eb: ExecutionQuery, state: "FAILED" | "INTERRUPTED") {
   return eb.exists(
     eb
-      .selectFrom("job as failed")
-      .select("failed.id")
-      .whereRef("failed.execution_id", "=", "execution.id")
-      .where("failed.status", "=", "FAILED"),
+      .selectFrom("job as other")
+      .select("other.id")
+      .whereRef("other.execution_id", "=", "execution.id")
+      .where("other.status", "=", state),
   );
 }
 
 /** The SQL form of {@link executionStatus}. */
 function statusIs(eb: ExecutionQuery, status: ExecutionStatus) {
-  if (status === "FAILED") return anyJobFailed(eb);
+  const failed = anyJobIs(eb, "FAILED");
+  if (status === "FAILED") return failed;
+  const interrupted = eb.or([anyJobIs(eb, "INTERRUPTED"), eb("job.status", "=", "INTERRUPTED")]);
+  if (status === "INTERRUPTED") return eb.and([eb.not(failed), interrupted]);
   const unfinished = eb.or([
     eb("job.status", "is", null),
     eb("job.status", "in", ["RUNNING", "PENDING"]),
   ]);
-  return eb.and([eb.not(anyJobFailed(eb)), status === "RUNNING" ? unfinished : eb.not(unfinished)]);
+  return eb.and([
+    eb.not(failed),
+    eb.not(interrupted),
+    status === "RUNNING" ? unfinished : eb.not(unfinished),
+  ]);
 }
 
 /**
@@ -213,8 +223,10 @@ export async function listExecutions(
       return tagged;
     });
   }
-  const { status, task } = options;
+  const { status, task, since } = options;
   if (status) query = query.where((eb) => statusIs(eb, status));
+  if (since)
+    query = query.where(sql<string>`coalesce(job.start_time, execution.updated_time)`, ">=", since);
   if (task)
     query = query.where((eb) =>
       eb.or([eb("task.fullname", "=", task), eb("task.name", "=", task)]),
@@ -273,7 +285,8 @@ export async function getExecution(
   return (await listExecutions(db, { ids: [id] }))[0];
 }
 
-function jobSelect(db: Kysely<Database>) {
+/** Jobs with their task names, for queries of jobs (`history.ts` too). @internal */
+export function jobSelect(db: Kysely<Database>) {
   return db
     .selectFrom("job")
     .leftJoin("task", "task.hash", "job.task_hash")
@@ -295,7 +308,8 @@ function jobSelect(db: Kysely<Database>) {
 
 type JobRow = Awaited<ReturnType<ReturnType<typeof jobSelect>["execute"]>>[number];
 
-function toJobInfo(r: JobRow): JobInfo {
+/** A row of {@link jobSelect} as a {@link JobInfo}. @internal */
+export function toJobInfo(r: JobRow): JobInfo {
   return {
     id: r.id,
     executionId: r.execution_id,

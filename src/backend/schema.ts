@@ -111,6 +111,20 @@ export interface TagTable {
   timestamp: string;
 }
 
+/**
+ * A call being run (schema version 3): the scheduler running it holds a lease on its eval
+ * hash, renewed while the task runs, so that another scheduler sharing the database waits
+ * for its result instead of running it again. Rows leave when the result is recorded; an
+ * expired lease (its holder died) may be taken over.
+ */
+export interface CallClaimTable {
+  eval_hash: string;
+  /** The execution running the call. */
+  holder: string;
+  /** When the lease ends unless renewed, in milliseconds since the epoch. */
+  expires_at: number;
+}
+
 /** The whole database, for Kysely. */
 export interface Database {
   redun_version: RedunVersionTable;
@@ -127,4 +141,5 @@ export interface Database {
   execution: ExecutionTable;
   job: JobTable;
   tag: TagTable;
+  call_claim: CallClaimTable;
 }

@@ -3,25 +3,10 @@
  * primary key costs a few microseconds, less than compiling the query that batches it.
  */
 import type { Database as SQLiteConnection, Statement } from "better-sqlite3";
-
-/** An `evaluation` row joined with its value, as the cache reads it. */
-export interface EvaluationRow {
-  eval_hash: string;
-  value_hash: string;
-  value: Uint8Array;
-  format: string;
-  /** The calls recorded with this single reduction (the hashes of their call nodes). */
-  call_hashes: string[];
-}
-
-/**
- * Call hashes read with an evaluation, at most: enough for the usual one (or few) calls of
- * a single reduction; a call beyond them is recorded again, which is harmless.
- */
-export const CALLS_PER_EVALUATION = 8;
+import { CALLS_PER_EVALUATION, type EvaluationLookups, type EvaluationRow } from "./cache-reads.ts";
 
 /** Prepared lookups on one SQLite connection. */
-export class SqliteLookups {
+export class SqliteLookups implements EvaluationLookups {
   private evaluation: Statement<[string], Omit<EvaluationRow, "call_hashes">> | undefined;
   private calls: Statement<[string], { call_hash: string }> | undefined;
 

@@ -1,8 +1,10 @@
 /**
  * `redun log [ID] [--format text|json]`: executions (newest first, with their command lines
- * and tags, filtered by `--tag`, `--status`, `--task`); an execution's job tree; a job's
- * call, arguments and result (or error); a call; a value and where it came from. IDs may
- * be shortened to an unambiguous prefix.
+ * and tags, filtered by `--tag`, `--status`/`--exec-status`, `--task`, `--since`); an
+ * execution's job tree (`-` the latest, `~N` the N-th latest); a job's call, arguments and
+ * result (or error); a call; a value and where it came from; a task's versions and the
+ * executions that ran it (by name); jobs by status (`--job-status`); and why a job ran or was
+ * replayed (`--why JOB`). IDs may be shortened to an unambiguous prefix.
  */
 import type { Command } from "commander";
 import type { Backend } from "../backend/backend.ts";
@@ -23,6 +25,9 @@ import {
   type JobNode,
 } from "../backend/queries.ts";
 import { getTags } from "../backend/tags.ts";
+import { listJobs, taskHistory } from "../backend/history.ts";
+import { explainJob } from "../backend/why.ts";
+import { formatExplanation, formatJobList, formatTaskHistory } from "./log-history.ts";
 import { withBackendAndTypes } from "./value-types.ts";
 import { UsageError } from "./error-report.ts";
 import {
@@ -44,10 +49,33 @@ interface LogOptions {
   limit: string;
   tag?: string[];
   status?: string;
+  execStatus?: string;
+  jobStatus?: string;
   task?: string;
+  since?: string;
+  why?: string;
 }
 
-const STATUSES: readonly ExecutionStatus[] = ["DONE", "FAILED", "RUNNING"];
+/**
+ * `--since`: an ISO 8601 date or time (`2026-11-30`, `2026-11-30T10:00`), or a time ago:
+ * `90s`, `15m`, `2h`, `3d`, `1w`.
+ */
+export function parseSince(text: string, now = Date.now()): string {
+  const ago = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
+  if (ago) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[ago[2] as "s"];
+    return new Date(now - Number(ago[1]) * unit * 1000).toISOString();
+  }
+  const at = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(at))
+    throw new UsageError(
+      `--since expects a date or time (2026-11-30, 2026-11-30T10:00) or a time ago ` +
+        `(90s, 15m, 2h, 3d, 1w), got "${text}"`,
+    );
+  return new Date(at).toISOString();
+}
+
+const STATUSES: readonly ExecutionStatus[] = ["DONE", "FAILED", "RUNNING", "INTERRUPTED"];
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -74,7 +102,7 @@ function executionFilter(options: LogOptions): ExecutionFilter {
   const limit = Number(options.limit);
   if (!Number.isInteger(limit) || limit <= 0)
     throw new UsageError(`--limit expects a positive whole number, got "${options.limit}"`);
-  const status = options.status?.toUpperCase();
+  const status = (options.execStatus ?? options.status)?.toUpperCase();
   if (status !== undefined && !STATUSES.includes(status as ExecutionStatus)) {
     throw new UsageError(
       `--status expects one of ${STATUSES.join(", ")} (any case), got "${options.status}"`,
@@ -85,6 +113,7 @@ function executionFilter(options: LogOptions): ExecutionFilter {
     tags: (options.tag ?? []).map(parseTagFilter),
     status: status as ExecutionStatus | undefined,
     task: options.task,
+    since: options.since === undefined ? undefined : parseSince(options.since),
   };
 }
 
@@ -143,6 +172,36 @@ async function show(
   const out = (data: unknown, text: () => string) =>
     json ? JSON.stringify(data, null, 2) + "\n" : text();
   const db = backend.db;
+  if (options.why) {
+    const job = await resolveId(db, options.why, ["job"]).catch((error) => {
+      throw new UsageError(`--why: ${(error as Error).message}`);
+    });
+    const explanation = await explainJob(backend, job.id, (v) => preview(v, 40));
+    return out(explanation, () => formatExplanation(explanation));
+  }
+  if (options.jobStatus) {
+    const jobs = await listJobs(db, {
+      status: options.jobStatus,
+      task: options.task,
+      since: options.since === undefined ? undefined : parseSince(options.since),
+      limit: executionFilter({ ...options, status: undefined }).limit,
+    });
+    return out({ jobs }, () => formatJobList(jobs));
+  }
+  if (id === "-" || /^~\d+$/.test(id ?? "")) {
+    const n = id === "-" ? 1 : Number(id!.slice(1));
+    if (n < 1) throw new UsageError(`~N counts from ~1 (the latest execution), got "${id}"`);
+    const [execution] = await listExecutions(db, { limit: 1, offset: n - 1 });
+    if (!execution)
+      throw new UsageError(
+        n === 1 ? "No executions yet." : `There are fewer than ${n} executions.`,
+      );
+    id = execution.id;
+  } else if (id && /[^0-9a-f-]/i.test(id)) {
+    // Ids are hexadecimal (hashes, UUIDs): anything else may be a task's name.
+    const histories = await taskHistory(db, id);
+    if (histories.length > 0) return out({ tasks: histories }, () => formatTaskHistory(histories));
+  }
   if (!id) {
     const filter = executionFilter(options);
     const executions = await listExecutions(db, filter);
@@ -206,19 +265,30 @@ export function logCommand(program: Command): void {
     .description(
       "show provenance: executions (newest first), or an execution, job, call or value by id",
     )
-    .argument("[id]", "execution, job, call or value id (or an unambiguous prefix)")
+    .argument(
+      "[id]",
+      "execution, job, call or value id (or an unambiguous prefix); - or ~N (the latest " +
+        "execution, the N-th latest); or a task name (its versions and executions)",
+    )
     .option("--format <format>", "text or json", "text")
-    .option("--limit <n>", "most executions to list", "50")
+    .option("--limit <n>", "most executions (or jobs) to list", "50")
     .option("--tag <key=value>", "list executions with this tag (or key; repeatable)", collect)
-    .option("--status <status>", "list executions that are DONE, FAILED or RUNNING")
-    .option("--task <name>", "list executions of this root task (name or full name)")
+    .option("--status <status>", "list executions that are DONE, FAILED, RUNNING or INTERRUPTED")
+    .option("--exec-status <status>", "the same as --status")
+    .option("--job-status <status>", "list jobs in this state (DONE, CACHED, FAILED, …)")
+    .option("--task <name>", "list executions (or jobs) of this task (name or full name)")
+    .option("--since <when>", "list what started since a date, or a time ago (2h, 3d)")
+    .option("--why <job>", "why a job ran, or why it was replayed from the cache")
     .action(async (id: string | undefined, options: LogOptions) => {
       if (options.format !== "text" && options.format !== "json")
         throw new UsageError(`--format expects text or json, got "${options.format}"`);
-      if (id && (options.tag || options.status || options.task))
+      const filters = ["tag", "status", "execStatus", "jobStatus", "task", "since"] as const;
+      if (id && filters.some((f) => options[f] !== undefined))
         throw new UsageError(
-          "--tag, --status and --task filter the list of executions: give no id",
+          "--tag, --status, --exec-status, --job-status, --task and --since filter lists: " +
+            "give no id",
         );
+      if (options.why && id) throw new UsageError("--why takes the job id: give no other id");
       await withBackendAndTypes(program.opts<GlobalOptions>(), async (backend) => {
         process.stdout.write(await show(backend, id, options));
       });

@@ -9,7 +9,8 @@ import { allTasks, findTask, taskParameters, type Task } from "../api/task.ts";
 import { contextAt, mergeContext, type JobContext } from "../api/job-context.ts";
 import { validateTaskOptions } from "../api/option-validation.ts";
 import { toCamelCase, type CallTaskOptions } from "../api/options.ts";
-import { DryRunResult } from "../scheduler/scheduler.ts";
+import { DryRunResult, type Scheduler } from "../scheduler/scheduler.ts";
+import { INTERRUPT_GRACE_MS, SIGNAL_EXIT_CODES } from "../scheduler/interrupt.ts";
 import { File, Dir } from "../files/file.ts";
 import { getFileSystem, isUri } from "../files/filesystem.ts";
 import { readTaskSignature, untypedParams } from "./signature.ts";
@@ -192,12 +193,7 @@ export async function runCommand(
   const callOptions = parseTaskOptions(options.option);
   const context = parseRunContext(options.contextFile, options.context);
   const scheduler = await createScheduler(config, global);
-  const interrupt = () => {
-    process.stderr.write("\n[redun] Interrupted: recording finished jobs, then exiting.\n");
-    void scheduler.close().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
+  const signals = interruptOn(scheduler);
   try {
     const result = await scheduler.run(task(...(args as any[])), {
       cache: options.cache,
@@ -210,16 +206,58 @@ export async function runCommand(
       prov: options.prov,
     });
     process.stdout.write(formatResult(result) + "\n");
+    // Every job finished within the grace period: the result stands, but the command still
+    // says it was interrupted (a `redun run … && next` must not go on to `next`).
+    if (signals.received !== undefined) {
+      process.stderr.write(`[redun] Interrupted by ${signals.received}: the run finished first.\n`);
+      return SIGNAL_EXIT_CODES[signals.received] ?? 130;
+    }
     return 0;
   } catch (error) {
     if (error instanceof DryRunResult) {
       process.stdout.write(`Dry run: ${error.message}\n`);
       return 0;
     }
+    // Interrupted, the run ends with the jobs it could not finish: that is no task's fault.
+    if (signals.received !== undefined) {
+      const { INTERRUPTED } = scheduler.status.totals();
+      process.stderr.write(
+        `[redun] Interrupted by ${signals.received}: finished jobs are recorded; ` +
+          `${INTERRUPTED} job(s) were interrupted and will run again next time.\n`,
+      );
+      return SIGNAL_EXIT_CODES[signals.received] ?? 130;
+    }
     throw error;
   } finally {
-    process.off("SIGINT", interrupt);
-    process.off("SIGTERM", interrupt);
+    signals.remove();
     await scheduler.close();
   }
+}
+
+/**
+ * Ctrl-C and SIGTERM interrupt the run: the first lets running jobs finish for a moment,
+ * a second stops them now. Either way the run ends through `scheduler.run`, which records
+ * what happened, and the command exits with 130 (SIGINT) or 143 (SIGTERM).
+ */
+function interruptOn(scheduler: Scheduler): { received?: string; remove(): void } {
+  const state: { received?: string; remove(): void } = {
+    remove: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+  function onSignal(signal: NodeJS.Signals) {
+    state.received ??= signal;
+    if (scheduler.interrupt(signal) === "graceful") {
+      process.stderr.write(
+        `\n[redun] Interrupted (${signal}): no new jobs; waiting up to ` +
+          `${INTERRUPT_GRACE_MS / 1000} s for running jobs (interrupt again to stop them now).\n`,
+      );
+    } else {
+      process.stderr.write(`\n[redun] Stopping running jobs now.\n`);
+    }
+  }
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return state;
 }

@@ -33,6 +33,11 @@ export interface SchedulerConfig {
   setupScheduler?: string;
   /** Seconds between job status tables (default 20); 0 or less shows the table only at the end. */
   jobStatusInterval: number;
+  /**
+   * Seconds a claim on a running call lasts unless renewed (default 20): how long another
+   * scheduler waits before taking over the calls of one that died. Our own addition.
+   */
+  callLease: number;
   /** Other configuration directories (absolute) to import executors and federated tasks from. */
   federatedConfigs: string[];
   /**
@@ -127,6 +132,7 @@ const SCHEDULER_SCHEMA = {
   setup_scheduler: { type: "string", default: undefined },
   // The document says integer; fractions of a second are harmless and handy.
   job_status_interval: { type: "float", default: 20, min: 0 },
+  call_lease: { type: "float", default: 20, min: 0.1 },
   federated_configs: { type: "lines", default: [] },
   context: { type: "json", default: undefined },
   context_file: { type: "string", default: undefined, isPath: true },
@@ -295,6 +301,7 @@ export class Config {
       ignoreWarnings: new Set(v.ignore_warnings),
       setupScheduler: v.setup_scheduler ?? undefined,
       jobStatusInterval: v.job_status_interval,
+      callLease: v.call_lease,
       federatedConfigs: [...new Set(v.federated_configs.map((p) => this.resolvePath(p)))],
       context: this.schedulerContext(v.context, v.context_file),
     };

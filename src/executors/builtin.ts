@@ -97,15 +97,19 @@ registerExecutorLoader(
   BATCH_TASK_OPTIONS,
 );
 
-// Not implemented yet: their options are checked, using one is one clear error.
 registerExecutorLoader(
   "aws_glue",
   async () => {
-    const { AWS_GLUE_SCHEMA } = await import("./aws-glue/glue-schema.ts");
-    return { factory: unavailableExecutor("aws_glue"), schema: AWS_GLUE_SCHEMA };
+    const [{ createAwsGlueExecutor }, { AWS_GLUE_SCHEMA }] = await Promise.all([
+      import("./aws-glue/aws-glue.ts"),
+      import("./aws-glue/glue-schema.ts"),
+    ]);
+    return { factory: createAwsGlueExecutor, schema: AWS_GLUE_SCHEMA };
   },
   GLUE_TASK_OPTIONS,
 );
+
+// Not implemented yet: its options are checked, using one is one clear error.
 
 registerExecutorLoader(
   "k8s",

@@ -4,6 +4,7 @@
  * the command of a `script: true` task.
  */
 import type { Task } from "../api/task.ts";
+import { runWithSignal } from "../api/task-signal.ts";
 import { runScript } from "../files/shell.ts";
 import { MAX_VALUE_DEPTH, tooDeepError } from "../values/depth.ts";
 import { describeValue } from "../values/errors.ts";
@@ -64,11 +65,13 @@ function describeThrown(thrown: unknown): string {
  *
  * @param options - the call's effective task options; with `script: true` the function's
  *   result is a shell command, which is run here, and its standard output is the result.
+ * @param signal - the job's abort signal, which the task reads with `currentSignal()`.
  */
 export async function runTask(
   task: Task,
   args: readonly unknown[],
   options: Readonly<Record<string, unknown>> = {},
+  signal?: AbortSignal,
 ): Promise<unknown> {
   const where = `result of task "${task.fullname}"`;
   const input = args.map((arg, i) =>
@@ -76,7 +79,9 @@ export async function runTask(
   );
   let result: unknown;
   try {
-    result = await task.func(...input);
+    result = await (signal
+      ? runWithSignal(signal, () => task.func(...input))
+      : task.func(...input));
   } catch (error) {
     throw asError(error, task);
   }

@@ -23,10 +23,12 @@ import { UnsupportedValueError } from "../values/errors.ts";
 import { CacheLookup } from "./cache-lookup.ts";
 import { CancelledError, DryRunMiss, failureInfo, markFailure } from "./failure.ts";
 import { evaluateHelper, type Scope } from "./helper-evaluation.ts";
+import { InterruptedError } from "./interrupt.ts";
 import { catchTask, isInternalTask, rootTask } from "./internal-tasks.ts";
 import { withDefaultArgs } from "./default-args.ts";
 import { Job, type CallResult } from "./job.ts";
 import { callHashOf, Recorder, type CallRecord } from "./recorder.ts";
+import { ClaimKeeper } from "./claim-keeper.ts";
 import type { JobStatusTable } from "./status.ts";
 import { submitJob, type SubmitServices } from "./submit.ts";
 import { prepareValue } from "./validity.ts";
@@ -44,6 +46,8 @@ export interface ExecutionOptions {
   context?: JobContext;
   /** `false` is `--no-prov`: nothing is recorded (and nothing cached beyond CSE). */
   prov?: boolean;
+  /** How long a claim on a call lasts unless renewed (see `claim-keeper.ts`). */
+  callLeaseMs?: number;
 }
 
 /** What the execution needs from its scheduler. */
@@ -93,6 +97,7 @@ export class Execution {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly recorder: Recorder;
   private readonly cache: CacheLookup;
+  private readonly claims: ClaimKeeper;
   private aborted = false;
   private rootJob: Job | undefined;
   readonly dryrunMisses: DryRunEntry[] = [];
@@ -103,6 +108,7 @@ export class Execution {
   ) {
     this.recorder = new Recorder(services.backend);
     this.cache = new CacheLookup(services.backend);
+    this.claims = new ClaimKeeper(services.backend, options.id, options.callLeaseMs, services.log);
   }
 
   /**
@@ -126,6 +132,8 @@ export class Execution {
       this.aborted = true;
       await this.drain();
       throw error;
+    } finally {
+      if (this.claims.enabled && !this.options.dryrun) await this.claims.close();
     }
   }
 
@@ -387,7 +395,7 @@ export class Execution {
         return result;
       },
       (error) => {
-        job.state = "FAILED";
+        job.state = error instanceof InterruptedError ? "INTERRUPTED" : "FAILED";
         this.recorder.job(job, source.failedCallHash ?? null, end());
         throw error;
       },
@@ -417,8 +425,19 @@ export class Execution {
       context: job.context,
       prov: call.prov,
     };
+    // Another scheduler sharing the database may be running this very call: claim it
+    // first, or wait for its result (see claim-keeper.ts).
+    let holding = false;
+    const release = () => {
+      if (holding) this.claims.release(job.evalHash);
+      holding = false;
+    };
     try {
-      const cached = scope === "backend" ? await this.cache.lookup(job, options) : undefined;
+      let cached = scope === "backend" ? await this.cache.lookup(job, options) : undefined;
+      if (!cached && scope === "backend" && job.recorded && this.claimable(task)) {
+        cached = await this.claims.claim(job.evalHash, () => this.cache.lookup(job, options));
+        holding = cached === undefined;
+      }
       if (cached?.callHash !== undefined) {
         // Ultimate reduction: the final value, trusted as is.
         this.finishJob(job, "CACHED", cached.callHash);
@@ -449,6 +468,7 @@ export class Execution {
             value_hash: resultHash,
           });
         }
+        release();
       }
       const value = await this.evaluate(result, childScope);
       const children = (await Promise.all(job.children)).filter(
@@ -467,8 +487,14 @@ export class Execution {
       return { value, callHash, subtreeTasks };
     } catch (error) {
       this.failJob(job, call, error);
+      release();
       throw error;
     }
+  }
+
+  /** Whether a call's task body is claimed before it runs (a body of the engine's is not). */
+  private claimable(task: Task): boolean {
+    return this.claims.enabled && !this.options.dryrun && !isInternalTask(task);
   }
 
   /**
@@ -488,7 +514,8 @@ export class Execution {
       if (
         error instanceof DryRunMiss ||
         error instanceof CancelledError ||
-        error instanceof DatabaseUnavailableError
+        error instanceof DatabaseUnavailableError ||
+        error instanceof InterruptedError
       ) {
         throw error;
       }
@@ -553,6 +580,13 @@ export class Execution {
   private failJob(job: Job, call: PendingCall, error: unknown): void {
     if (error instanceof DryRunMiss) {
       this.services.status.move(job.task.fullname, job.state, "PENDING");
+      return;
+    }
+    if (error instanceof InterruptedError) {
+      // Not the task's failure: no failed call is recorded, only the job's state.
+      this.services.status.move(job.task.fullname, job.state, "INTERRUPTED");
+      job.state = "INTERRUPTED";
+      if (job.recorded) this.recorder.job(job, null, new Date().toISOString());
       return;
     }
     this.services.status.move(job.task.fullname, job.state, "FAILED");

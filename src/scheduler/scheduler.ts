@@ -21,6 +21,7 @@ import { parseExecutorOptions } from "../executors/parse-options.ts";
 import { Execution, type DryRunEntry } from "./execution.ts";
 import { DryRunMiss } from "./failure.ts";
 import { mergeContext, type JobContext } from "../api/job-context.ts";
+import { Interruption } from "./interrupt.ts";
 import { LimitPool } from "./limits.ts";
 import { JobStatusTable } from "./status.ts";
 import { RedunError } from "../values/errors.ts";
@@ -35,6 +36,7 @@ function optionsFromConfig(config: Config | undefined): SchedulerOptions {
     executorConfigs: config.executors,
     limits: config.limits,
     jobStatusInterval: config.scheduler.jobStatusInterval,
+    callLeaseSeconds: config.scheduler.callLease,
     ignoreWarnings: config.scheduler.ignoreWarnings,
     context: config.scheduler.context,
     configDir: config.configDir,
@@ -74,6 +76,11 @@ export interface SchedulerOptions {
   limits?: Record<string, number>;
   /** Seconds between job status tables (0 or less: only at the end). Default 20. */
   jobStatusInterval?: number;
+  /**
+   * Seconds a claim on a running call lasts unless renewed (`[scheduler] call_lease`,
+   * default 20): another scheduler sharing the database takes over a dead one's calls after it.
+   */
+  callLeaseSeconds?: number;
   /** Warnings to silence (`[scheduler] ignore_warnings`), e.g. `["namespace"]`. */
   ignoreWarnings?: Iterable<string>;
   /** The configuration directory, for resolving relative executor paths. */
@@ -142,6 +149,8 @@ export class Scheduler {
   private readonly jobStatusInterval: number;
   /** The status table of the latest run. */
   status = new JobStatusTable();
+  /** Interruption of the run in progress, or the next one (see {@link Scheduler.interrupt}). */
+  private interruption = new Interruption();
 
   private readonly options: SchedulerOptions;
 
@@ -236,6 +245,8 @@ export class Scheduler {
     flushWarnings(this.ignoreWarnings, this.log);
     const backend = await this.backend();
     this.status = new JobStatusTable();
+    // An interruption requested before the run started (while it loaded) applies to it.
+    const interruption = this.interruption;
     const executionId = options.executionId ?? randomUUID();
     const execution = new Execution(
       {
@@ -245,6 +256,10 @@ export class Scheduler {
         rootOptions: options.options ?? {},
         context: mergeContext((this.options.context ?? {}) as JobContext, options.context),
         prov: options.prov ?? true,
+        callLeaseMs:
+          this.options.callLeaseSeconds === undefined
+            ? undefined
+            : this.options.callLeaseSeconds * 1000,
       },
       {
         backend,
@@ -253,6 +268,7 @@ export class Scheduler {
         getExecutor: (name) => this.getExecutor(name),
         log: this.log,
         waitForRoom: () => backend.waitForRoom(),
+        interruption,
       },
     );
     const recordExecution = () =>
@@ -276,11 +292,27 @@ export class Scheduler {
         throw new DryRunResult(execution.dryrunMisses);
       throw error;
     } finally {
+      interruption.dispose();
+      if (this.interruption === interruption) this.interruption = new Interruption();
       clearInterval(timer);
       if (!options.dryrun) recordExecution();
       await backend.flush();
       this.log(this.status.format(options.dryrun ? "Dry run" : "Jobs"));
     }
+  }
+
+  /**
+   * Interrupts the run in progress, or else the next one (what `redun run` does on Ctrl-C
+   * or SIGTERM): no new job starts; running jobs may finish for a few seconds, then (or at
+   * a second call) they are abandoned. Jobs that did not finish are recorded INTERRUPTED,
+   * and `run()` rejects with an `InterruptedError`. Call {@link close} afterwards to stop
+   * the workers.
+   *
+   * @param signal - what interrupted the run, for messages (e.g. `"SIGINT"`).
+   * @returns `"graceful"` for the first call, `"forced"` for later ones.
+   */
+  interrupt(signal = "interrupt"): "graceful" | "forced" {
+    return this.interruption.request(signal);
   }
 
   /** Flushes provenance, stops executors and closes the database. */

@@ -1,11 +1,19 @@
 /**
- * The job status table: per task, how many jobs are pending, running, failed, cached, done.
+ * The job status table: per task, how many jobs are pending, running, failed, cached, done
+ * (and interrupted, a column shown only once a run was interrupted).
  */
 
-/** States counted in the table. */
-export type JobState = "PENDING" | "RUNNING" | "FAILED" | "CACHED" | "DONE";
+/**
+ * States counted in the table. INTERRUPTED: the job did not finish because the run was
+ * interrupted (Ctrl-C, SIGTERM); it is recorded so, and runs again on the next run.
+ */
+export type JobState = "PENDING" | "RUNNING" | "FAILED" | "CACHED" | "DONE" | "INTERRUPTED";
 
-const COLUMNS: JobState[] = ["PENDING", "RUNNING", "FAILED", "CACHED", "DONE"];
+const COLUMNS: JobState[] = ["PENDING", "RUNNING", "FAILED", "CACHED", "DONE", "INTERRUPTED"];
+
+function emptyRow(): Record<JobState, number> {
+  return { PENDING: 0, RUNNING: 0, FAILED: 0, CACHED: 0, DONE: 0, INTERRUPTED: 0 };
+}
 
 /** Counts job states per task name. */
 export class JobStatusTable {
@@ -15,7 +23,7 @@ export class JobStatusTable {
   move(task: string, from: JobState | undefined, to: JobState): void {
     let row = this.counts.get(task);
     if (!row) {
-      row = { PENDING: 0, RUNNING: 0, FAILED: 0, CACHED: 0, DONE: 0 };
+      row = emptyRow();
       this.counts.set(task, row);
     }
     if (from) row[from]--;
@@ -29,32 +37,28 @@ export class JobStatusTable {
 
   /** Totals over all tasks. */
   totals(): Record<JobState, number> {
-    const total: Record<JobState, number> = {
-      PENDING: 0,
-      RUNNING: 0,
-      FAILED: 0,
-      CACHED: 0,
-      DONE: 0,
-    };
+    const total = emptyRow();
     for (const row of this.counts.values()) for (const s of COLUMNS) total[s] += row[s];
     return total;
   }
 
   /** The table as text, one line per task and a total line. */
   format(title = "Jobs"): string {
-    const header = ["TASK", ...COLUMNS, "TOTAL"];
+    const total = this.totals();
+    // The usual five columns, and INTERRUPTED only when a run was interrupted.
+    const columns = total.INTERRUPTED > 0 ? COLUMNS : COLUMNS.slice(0, -1);
+    const header = ["TASK", ...columns, "TOTAL"];
     const rows: string[][] = [];
     for (const [task, row] of [...this.counts].sort(([a], [b]) => a.localeCompare(b))) {
       rows.push([
         task,
-        ...COLUMNS.map((s) => String(row[s])),
+        ...columns.map((s) => String(row[s])),
         String(COLUMNS.reduce((n, s) => n + row[s], 0)),
       ]);
     }
-    const total = this.totals();
     rows.push([
       "ALL",
-      ...COLUMNS.map((s) => String(total[s])),
+      ...columns.map((s) => String(total[s])),
       String(COLUMNS.reduce((n, s) => n + total[s], 0)),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -1,12 +1,13 @@
 /**
  * Running one job on its executor: holding its limits while it runs (and waiting first
- * while too many provenance rows wait to be written), and retrying a failed attempt as the
- * task's `retries` allows.
+ * while too many provenance rows wait to be written), retrying a failed attempt as the
+ * task's `retries` allows, and giving up on it when the run is interrupted.
  */
 import type { TaskOptions } from "../api/options.ts";
 import type { Task } from "../api/task.ts";
 import type { Executor } from "../executors/executor.ts";
 import { CancelledError, errorMessage } from "./failure.ts";
+import { InterruptedError, type Interruption } from "./interrupt.ts";
 import type { Job } from "./job.ts";
 import type { LimitPool } from "./limits.ts";
 import type { JobStatusTable } from "./status.ts";
@@ -23,6 +24,8 @@ export interface SubmitServices {
    * rejects when the backend has given up writing.
    */
   waitForRoom?(): Promise<() => void>;
+  /** The run's interruption state: once requested, no job starts and none is retried. */
+  interruption?: Interruption;
 }
 
 /**
@@ -38,7 +41,7 @@ export async function submitJob(
   options: TaskOptions,
   aborted: () => boolean,
 ): Promise<unknown> {
-  const { limits, status, getExecutor } = services;
+  const { limits, status, getExecutor, interruption } = services;
   const amounts = limits.normalize(options.limits, task.fullname);
   const executor = getExecutor(options.executor ?? "default");
   // Before its limits: a job held back while the database drains must not hold them.
@@ -48,6 +51,7 @@ export async function submitJob(
     throw error;
   });
   try {
+    if (interruption?.signal !== undefined) throw interruption.error(task.fullname, false);
     if (aborted())
       throw new CancelledError(`job for ${task.fullname} cancelled: the execution failed`);
     status.move(task.fullname, job.state, "RUNNING");
@@ -55,7 +59,7 @@ export async function submitJob(
     const retries = options.retries ?? 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await executor.submit({
+        const running = executor.submit({
           jobId: job.id,
           executionId: job.executionId,
           evalHash: job.evalHash,
@@ -63,7 +67,15 @@ export async function submitJob(
           args,
           options: options as Readonly<Record<string, unknown>>,
         });
+        return await (interruption ? untilForced(running, interruption, task.fullname) : running);
       } catch (error) {
+        // A job that fails once the run is interrupted was most likely stopped by it (a
+        // Ctrl-C reaches the commands a task runs too): it is interrupted, not failed.
+        if (interruption?.signal !== undefined) {
+          throw error instanceof InterruptedError
+            ? error
+            : interruption.error(task.fullname, true, error);
+        }
         if (attempt >= retries || aborted()) throw error;
         services.log(
           `[redun] Retrying ${task.fullname} (attempt ${attempt + 2} of ${retries + 1}): ${errorMessage(error)}\n`,
@@ -74,4 +86,25 @@ export async function submitJob(
     release();
     leave?.();
   }
+}
+
+/** A running job's result, or its interruption when the run stops waiting for it. */
+function untilForced<T>(running: Promise<T>, interruption: Interruption, task: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stopWaiting = interruption.onForced(() => {
+      // The executor's own outcome comes later (or never): it no longer matters.
+      running.catch(() => {});
+      reject(interruption.error(task, true));
+    });
+    running.then(
+      (value) => {
+        stopWaiting();
+        resolve(value);
+      },
+      (error: unknown) => {
+        stopWaiting();
+        reject(error);
+      },
+    );
+  });
 }

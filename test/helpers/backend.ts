@@ -32,6 +32,8 @@ export interface Project {
 const SCHEDULER = `
 [scheduler]
 job_status_interval = 0
+# A killed scheduler's calls are taken over after 2 s, not 20 (tests kill schedulers).
+call_lease = 2
 
 [executors.default]
 type = local

@@ -1,9 +1,7 @@
 /**
- * The options of `[executors.NAME]` sections of `type = aws_glue`, with their defaults.
- *
- * The AWS Glue executor does not exist yet: these options are checked so that configurations
- * written for Python redun load, and using such an executor is one clear error ("executor
- * type aws_glue is not available yet"). The executor will live in this folder.
+ * The options of `[executors.NAME]` sections of `type = aws_glue`, with their defaults: the
+ * document's, plus `node_runtime` and `glue_version` (our additions: Glue runs Python, so a
+ * TypeScript task needs a Node runtime, which must suit the Glue version's Linux).
  */
 import type { OptionSchema, OptionValues } from "../../config/option-schema.ts";
 import { CODE_PACKAGE } from "../remote/schema-parts.ts";
@@ -44,6 +42,16 @@ export const AWS_GLUE_SCHEMA = {
     description: "Seconds between attempts to start jobs that lacked resources",
   },
   timeout: { type: "int", default: 2880, min: 1, description: "Minutes before a job is killed" },
+  node_runtime: {
+    type: "string",
+    default: undefined, // unset: the scheduler's own Node binary (on Linux x64 only)
+    description: "Node runtime for Glue workers: an s3:// or local .tar.gz/.tar.xz with bin/node",
+  },
+  glue_version: {
+    type: "string",
+    default: "5.0", // Amazon Linux 2023 (glibc 2.34): official Node builds run there
+    description: "Glue version of the job definitions (5.0: Amazon Linux 2023)",
+  },
   ...CODE_PACKAGE,
 } satisfies OptionSchema;
 

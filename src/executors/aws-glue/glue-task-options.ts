@@ -1,8 +1,7 @@
 /**
- * The task options an AWS Glue executor will read, merged into the engine's
- * `ExecutorTaskOptions` so editors complete them. The executor does not exist yet (see
- * ./glue-schema.ts); tasks may already set these. Their checks are declared with the type's loader
- * in src/executors/builtin.ts.
+ * The task options the AWS Glue executor reads, merged into the engine's
+ * `ExecutorTaskOptions` so editors complete them. Their checks are declared with the type's
+ * loader in src/executors/builtin.ts.
  */
 
 /** Task options of the AWS Glue executor. */

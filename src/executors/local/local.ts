@@ -10,6 +10,12 @@
  *
  * `start_method` is accepted for compatibility with Python redun; Node has no fork(), so
  * every method starts a fresh worker that imports the workflow module (like `spawn`).
+ *
+ * Limits (task options, with defaults from the executor's `timeout` and `max_memory`):
+ * `timeout` seconds stop a job in every mode (thread: its worker is terminated and
+ * replaced; process: killed and replaced; inline: its `currentSignal()` is aborted and the
+ * job fails at once); `maxMemory` GiB is the JavaScript heap limit of thread and process
+ * workers (workers with different limits are kept in separate pools).
  */
 import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
 import type { Executor, ExecutorFactory, JobSpec } from "../executor.ts";
@@ -19,12 +25,23 @@ import { WorkerPool } from "./pool.ts";
 import { parseExecutorOptions } from "../parse-options.ts";
 import { LOCAL_SCHEMA } from "./local-schema.ts";
 import { Slots } from "../slots.ts";
+import { heapLimitMb, MemoryLimitError, TimeoutError } from "./limit-errors.ts";
 
 /** Options of a local executor. */
 export interface LocalExecutorOptions {
   mode: "thread" | "process" | "inline";
   max_workers: number;
   start_method: "fork" | "spawn" | "forkserver";
+  /** Default `timeout` of its tasks, in seconds (`null`, absent or 0: none). */
+  timeout?: number | null;
+  /** Default `maxMemory` of its tasks, in GiB (`null`, absent or 0: none). */
+  max_memory?: number | null;
+}
+
+/** A limit as given (option or executor default), or `undefined` for none. */
+function limit(value: unknown, fallback: number | null | undefined): number | undefined {
+  const chosen = value ?? fallback;
+  return typeof chosen === "number" && chosen > 0 ? chosen : undefined;
 }
 
 /**
@@ -38,21 +55,36 @@ function encodeOptions(options: Readonly<Record<string, unknown>>): Wire | undef
 
 /** Runs jobs inline, on worker threads, or on child processes. */
 export class LocalExecutor implements Executor {
-  private pool: WorkerPool | undefined;
-  /** Bounds inline jobs (the pool bounds the others). */
+  /** Worker pools by the heap limit of their workers in MiB (`undefined`: none). */
+  private readonly pools = new Map<number | undefined, WorkerPool>();
+  /** Bounds inline jobs (the pools bound the others). */
   private readonly inlineSlots: Slots;
+  /** The signals of inline jobs running now, aborted when the executor stops. */
+  private readonly inlineJobs = new Set<AbortController>();
 
   constructor(
     readonly name: string,
     readonly options: LocalExecutorOptions,
   ) {
     this.inlineSlots = new Slots(options.max_workers);
-    if (options.mode !== "inline") this.pool = new WorkerPool(options.mode, options.max_workers);
+  }
+
+  private pool(maxMemoryMb: number | undefined): WorkerPool {
+    let pool = this.pools.get(maxMemoryMb);
+    if (!pool) {
+      const mode = this.options.mode as "thread" | "process";
+      pool = new WorkerPool(mode, this.options.max_workers, maxMemoryMb);
+      this.pools.set(maxMemoryMb, pool);
+    }
+    return pool;
   }
 
   async submit(job: JobSpec): Promise<unknown> {
-    if (!this.pool) return this.runInline(job);
+    const timeout = limit(job.options.timeout, this.options.timeout);
+    if (this.options.mode === "inline") return this.runInline(job, timeout);
     const { task } = job;
+    const mode = this.options.mode;
+    const maxMemory = limit(job.options.maxMemory, this.options.max_memory);
     if (!task.modulePath) {
       throw new Error(
         `task "${task.fullname}" cannot run on executor "${this.name}" (mode ${this.options.mode}): ` +
@@ -62,13 +94,28 @@ export class LocalExecutor implements Executor {
     const args: Wire = job.args.map((arg, i) =>
       encodeValue(arg, `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`),
     );
-    const reply = await this.pool.run({
-      type: "run",
-      task: task.fullname,
-      module: task.modulePath,
-      args,
-      options: encodeOptions(job.options),
-    });
+    const stopped =
+      mode === "thread"
+        ? "its worker thread was terminated and replaced"
+        : "its worker process was killed and replaced";
+    const pool = this.pool(maxMemory === undefined ? undefined : heapLimitMb(maxMemory));
+    const reply = await pool.run(
+      {
+        type: "run",
+        task: task.fullname,
+        module: task.modulePath,
+        args,
+        options: encodeOptions(job.options),
+      },
+      {
+        timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+        timedOut: () => new TimeoutError(task.fullname, timeout!, stopped),
+        outOfMemory: () =>
+          maxMemory === undefined
+            ? new Error(`task "${task.fullname}": its ${mode} worker ran out of memory`)
+            : new MemoryLimitError(task.fullname, maxMemory, mode),
+      },
+    );
     const wire = reply.ok ? reply.result : reply.error;
     await importTaskModules(wire);
     const value = decodeValue(wire);
@@ -76,13 +123,43 @@ export class LocalExecutor implements Executor {
     return value;
   }
 
-  /** Inline jobs still respect max_workers, so a fan-out cannot flood the event loop. */
-  private runInline(job: JobSpec): Promise<unknown> {
-    return this.inlineSlots.run(() => runTask(job.task, job.args, job.options));
+  /**
+   * Inline jobs still respect max_workers, so a fan-out cannot flood the event loop. At its
+   * timeout a job's signal is aborted and the job fails at once (a task that ignores the
+   * signal goes on in the background, its result unused).
+   */
+  private runInline(job: JobSpec, timeout: number | undefined): Promise<unknown> {
+    return this.inlineSlots.run(() => {
+      const controller = new AbortController();
+      this.inlineJobs.add(controller);
+      const running = runTask(job.task, job.args, job.options, controller.signal);
+      return new Promise<unknown>((resolve, reject) => {
+        const timer =
+          timeout === undefined
+            ? undefined
+            : setTimeout(() => {
+                const error = new TimeoutError(
+                  job.task.fullname,
+                  timeout,
+                  "its AbortSignal (currentSignal()) was aborted",
+                );
+                controller.abort(error);
+                reject(error);
+              }, timeout * 1000);
+        running.then(resolve, reject).finally(() => {
+          clearTimeout(timer);
+          this.inlineJobs.delete(controller);
+        });
+      });
+    });
   }
 
   async stop(): Promise<void> {
-    await this.pool?.stop();
+    for (const controller of this.inlineJobs) {
+      controller.abort(new Error(`executor "${this.name}" was stopped`));
+    }
+    this.inlineJobs.clear();
+    await Promise.all([...this.pools.values()].map((pool) => pool.stop()));
   }
 }
 

@@ -1,19 +1,17 @@
 /**
- * A pool of workers (threads or child processes), each running one job at a time.
+ * A pool of workers (threads or child processes), each running one job at a time, with an
+ * optional heap limit for its workers (`maxMemory`) and per-job time limits (`timeout`): a
+ * worker past either is stopped and replaced, and only its running job fails.
  *
  * Growth is adaptive: up to one worker per CPU start as soon as jobs wait; more (up to
  * `max_workers`) start only while every worker is tied up by a job that has run for a
  * while, which is when more workers help (I/O-bound or sleeping tasks). A fan-out of tiny
  * tasks so stays on a few workers instead of paying for twenty.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { Fifo } from "../../values/fifo.ts";
 import type { RunMessage, WorkerReply } from "./protocol.ts";
-
-const BOOTSTRAP = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
+import { startProcess, startThread, type Channel, type OnExit } from "./channel.ts";
 
 /** Jobs this long on average (as the workers measure them) make the pool grow past the CPUs. */
 const LONG_JOB_MS = 10;
@@ -24,10 +22,14 @@ const STUCK_MS = 1000;
 /** Jobs queued on one worker at once when others wait: hides the message round trip. */
 const PIPELINE_DEPTH = 2;
 
-/** A worker as the pool sees it, whatever it runs on. */
-interface Channel {
-  send(message: RunMessage): void;
-  terminate(): Promise<void>;
+/** What a job's limits mean to the pool. */
+export interface JobLimits {
+  /** How long the task may run once it starts on its worker, in milliseconds. */
+  timeoutMs?: number;
+  /** The error of a job stopped at its timeout. */
+  timedOut(): Error;
+  /** The error of a job whose worker ran out of memory. */
+  outOfMemory(): Error;
 }
 
 interface PoolWorker {
@@ -41,8 +43,11 @@ interface PoolWorker {
 
 interface Pending {
   message: Omit<RunMessage, "id">;
+  limits?: JobLimits;
   id?: number;
   sentAt?: number;
+  /** Fails the job at its timeout (armed when the worker says the task started). */
+  timer?: NodeJS.Timeout;
   resolve(reply: WorkerReply & { type: "done" }): void;
   reject(error: Error): void;
 }
@@ -61,16 +66,24 @@ export class WorkerPool {
   /** Jobs that went into the average (a worker's first job, which imports the workflow, does not). */
   private measuredJobs = 0;
 
+  /**
+   * @param maxMemoryMb - the JavaScript heap limit of each worker, in MiB (none if absent).
+   */
   constructor(
     readonly kind: "thread" | "process",
     readonly maxWorkers: number,
+    readonly maxMemoryMb?: number,
   ) {}
 
   /** Runs a task message on some worker. */
-  run(message: Omit<RunMessage, "id">): Promise<WorkerReply & { type: "done" }> {
+  run(
+    message: Omit<RunMessage, "id">,
+    limits?: JobLimits,
+  ): Promise<WorkerReply & { type: "done" }> {
     if (this.stopped) return Promise.reject(new Error("the worker pool is stopped"));
+    if (limits?.timeoutMs !== undefined) message = { ...message, timed: true };
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, limits, resolve, reject });
       this.dispatch();
     });
   }
@@ -154,9 +167,17 @@ export class WorkerPool {
       if (reply.type === "ready") {
         this.starting--;
         worker.ready = true;
+      } else if (reply.type === "started") {
+        const job = worker.jobs.find((j) => j.id === reply.id);
+        if (job?.limits?.timeoutMs !== undefined) {
+          job.timer = setTimeout(() => this.timeOut(worker, job), job.limits.timeoutMs);
+        }
+        return;
       } else {
         const index = worker.jobs.findIndex((j) => j.id === reply.id);
+        if (index < 0) return; // Timed out just before its reply came.
         const [job] = worker.jobs.splice(index, 1);
+        clearTimeout(job?.timer);
         if (worker.warm) {
           this.averageJobMs =
             this.measuredJobs === 0 ? reply.ms : 0.8 * this.averageJobMs + 0.2 * reply.ms;
@@ -169,11 +190,20 @@ export class WorkerPool {
       }
       this.dispatch();
     };
-    const onExit = (description: string) => {
+    const onExit: OnExit = (description, outOfMemory = false) => {
       if (!this.workers.delete(worker)) return;
       if (!worker.ready) this.starting--;
       const error = new Error(`a ${this.kind} worker ${description}`);
-      for (const job of worker.jobs.splice(0)) job.reject(error);
+      const [running, ...waiting] = worker.jobs.splice(0);
+      if (running) {
+        clearTimeout(running.timer);
+        running.reject(outOfMemory && running.limits ? running.limits.outOfMemory() : error);
+      }
+      // Jobs queued behind it never started: another worker takes them.
+      for (const job of waiting) {
+        if (this.stopped) job.reject(error);
+        else this.queue.push(job);
+      }
       if (!worker.ready && !this.stopped) {
         // A worker that cannot even start would fail every job: fail the waiting ones.
         for (const job of this.queue.drain()) job.reject(error);
@@ -181,8 +211,20 @@ export class WorkerPool {
       if (!this.stopped) this.dispatch();
     };
     worker.channel =
-      this.kind === "thread" ? startThread(onReply, onExit) : startProcess(onReply, onExit);
+      this.kind === "thread"
+        ? startThread(onReply, onExit, this.maxMemoryMb)
+        : startProcess(onReply, onExit, this.maxMemoryMb);
     this.workers.add(worker);
+  }
+
+  /** A job past its timeout: it fails, its worker is stopped and replaced. */
+  private timeOut(worker: PoolWorker, job: Pending): void {
+    if (worker.jobs[0] !== job || !this.workers.delete(worker)) return;
+    const [, ...waiting] = worker.jobs.splice(0);
+    job.reject(job.limits!.timedOut());
+    for (const next of waiting) this.queue.push(next);
+    void worker.channel.terminate(true);
+    if (!this.stopped) this.dispatch();
   }
 
   /** Stops every worker; jobs waiting or running are rejected. */
@@ -193,42 +235,12 @@ export class WorkerPool {
     for (const job of this.queue.drain()) job.reject(error);
     const workers = [...this.workers];
     this.workers.clear();
-    for (const w of workers) for (const job of w.jobs.splice(0)) job.reject(error);
+    for (const w of workers) {
+      for (const job of w.jobs.splice(0)) {
+        clearTimeout(job.timer);
+        job.reject(error);
+      }
+    }
     await Promise.all(workers.map((w) => w.channel.terminate()));
   }
-}
-
-function startThread(onReply: (r: WorkerReply) => void, onExit: (d: string) => void): Channel {
-  // execArgv [] so the parent's --import flags are not applied twice: the bootstrap registers tsx.
-  const worker = new Worker(BOOTSTRAP, { execArgv: [] });
-  worker.on("message", onReply);
-  worker.on("error", (error) => onExit(`failed: ${error.stack ?? error.message}`));
-  worker.on("exit", (code) => onExit(`exited with code ${code}`));
-  return {
-    send: (message) => worker.postMessage(message),
-    terminate: async () => {
-      await worker.terminate();
-    },
-  };
-}
-
-function startProcess(onReply: (r: WorkerReply) => void, onExit: (d: string) => void): Channel {
-  const child: ChildProcess = fork(BOOTSTRAP, [], {
-    execArgv: [],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  child.on("message", (m) => onReply(m as WorkerReply));
-  child.on("error", (error) => onExit(`failed: ${error.message}`));
-  child.on("exit", (code, signal) =>
-    onExit(signal ? `was killed by ${signal}` : `exited with code ${code}`),
-  );
-  return {
-    send: (message) => child.send(message),
-    terminate: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill();
-      }),
-  };
 }

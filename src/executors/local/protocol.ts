@@ -13,10 +13,16 @@ export interface RunMessage {
   args: Wire;
   /** The call's effective task options in the wire format (absent when there are none). */
   options?: Wire;
+  /**
+   * The job has a timeout: the worker says when the task itself starts (after importing
+   * its module), so that importing the workflow does not count against the limit.
+   */
+  timed?: boolean;
 }
 
 /** Worker → scheduler. */
 export type WorkerReply =
   | { type: "ready" }
+  | { type: "started"; id: number }
   | { type: "done"; id: number; ok: true; result: Wire; ms: number }
   | { type: "done"; id: number; ok: false; error: Wire; ms: number };

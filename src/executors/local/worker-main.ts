@@ -26,6 +26,7 @@ async function handle(message: RunMessage): Promise<void> {
     const options = message.options
       ? (decodeValue(message.options) as Record<string, unknown>)
       : {};
+    if (message.timed) send({ type: "started", id: message.id });
     const result = await runTask(task, args, options);
     send({
       type: "done",
@@ -58,7 +59,15 @@ export function startWorker(): void {
   const onMessage = (message: RunMessage) => {
     if (message?.type === "run") queue = queue.then(() => handle(message));
   };
-  if (parentPort) parentPort.on("message", onMessage);
-  else process.on("message", onMessage);
+  if (parentPort) {
+    parentPort.on("message", onMessage);
+  } else {
+    process.on("message", onMessage);
+    // A Ctrl-C in a terminal reaches the whole process group: the scheduler decides what
+    // happens to this worker's job (it lets it finish for a moment, then stops the worker).
+    process.on("SIGINT", () => {});
+    // A scheduler that died (even by SIGKILL) leaves no worker behind.
+    process.on("disconnect", () => process.exit(0));
+  }
   send({ type: "ready" });
 }

@@ -1,0 +1,129 @@
+/**
+ * Leases on the calls schedulers run (table `call_claim`, schema version 3). Claiming
+ * succeeds for a call nobody holds, one whose lease has expired (its holder died), or one
+ * the holder already holds; renewing extends every lease of a holder; releasing deletes
+ * them. Each operation is one transaction; on SQLite through statements prepared once per
+ * connection (a fan-out claims thousands of calls at once), elsewhere through Kysely.
+ */
+import type { Database as SQLiteConnection, Statement } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import type { DatabaseHandle } from "./connection.ts";
+import type { Database } from "./schema.ts";
+
+/** Rows per statement on the generic path (three parameters each). */
+const CHUNK = 500;
+
+const CLAIM_SQL =
+  'insert into "call_claim" ("eval_hash", "holder", "expires_at") values (?, ?, ?) ' +
+  'on conflict ("eval_hash") do update set "holder" = excluded."holder", ' +
+  '"expires_at" = excluded."expires_at" ' +
+  'where "call_claim"."expires_at" < ? or "call_claim"."holder" = ? returning "eval_hash"';
+const RELEASE_SQL = 'delete from "call_claim" where "holder" = ? and "eval_hash" = ?';
+
+const prepared = new WeakMap<object, { claim: Statement; release: Statement }>();
+
+function statements(sqlite: SQLiteConnection) {
+  let s = prepared.get(sqlite);
+  if (!s) {
+    s = { claim: sqlite.prepare(CLAIM_SQL), release: sqlite.prepare(RELEASE_SQL) };
+    prepared.set(sqlite, s);
+  }
+  return s;
+}
+
+/**
+ * Claims calls by eval hash for `holder` until `now + leaseMs`.
+ * @returns the eval hashes `holder` holds now (the others are held by someone else).
+ */
+export async function claimCalls(
+  handle: Pick<DatabaseHandle, "db" | "sqlite">,
+  holder: string,
+  evalHashes: readonly string[],
+  leaseMs: number,
+  now = Date.now(),
+): Promise<Set<string>> {
+  const claimed = new Set<string>();
+  const expires = now + leaseMs;
+  const sqlite = handle.sqlite as SQLiteConnection | undefined;
+  if (sqlite) {
+    const { claim } = statements(sqlite);
+    sqlite
+      .transaction(() => {
+        for (const hash of evalHashes) {
+          if (claim.get(hash, holder, expires, now, holder)) claimed.add(hash);
+        }
+      })
+      .immediate();
+    return claimed;
+  }
+  await handle.db.transaction().execute(async (trx) => {
+    for (let i = 0; i < evalHashes.length; i += CHUNK) {
+      const rows = await trx
+        .insertInto("call_claim")
+        .values(
+          evalHashes
+            .slice(i, i + CHUNK)
+            .map((eval_hash) => ({ eval_hash, holder, expires_at: expires })),
+        )
+        .onConflict((oc) =>
+          oc
+            .column("eval_hash")
+            .doUpdateSet((eb) => ({
+              holder: eb.ref("excluded.holder"),
+              expires_at: eb.ref("excluded.expires_at"),
+            }))
+            .where((eb) =>
+              eb.or([eb("call_claim.expires_at", "<", now), eb("call_claim.holder", "=", holder)]),
+            ),
+        )
+        .returning("eval_hash")
+        .execute();
+      for (const row of rows) claimed.add(row.eval_hash);
+    }
+  });
+  return claimed;
+}
+
+/** Extends every lease `holder` holds to `now + leaseMs`. */
+export async function renewClaims(
+  db: Kysely<Database>,
+  holder: string,
+  leaseMs: number,
+  now = Date.now(),
+): Promise<void> {
+  await db
+    .updateTable("call_claim")
+    .set({ expires_at: now + leaseMs })
+    .where("holder", "=", holder)
+    .execute();
+}
+
+/** Releases `holder`'s leases on these calls (all of them when `evalHashes` is undefined). */
+export async function releaseClaims(
+  handle: Pick<DatabaseHandle, "db" | "sqlite">,
+  holder: string,
+  evalHashes?: readonly string[],
+): Promise<void> {
+  const all = handle.db.deleteFrom("call_claim").where("holder", "=", holder);
+  if (!evalHashes) {
+    await all.execute();
+    return;
+  }
+  const sqlite = handle.sqlite as SQLiteConnection | undefined;
+  if (sqlite) {
+    const { release } = statements(sqlite);
+    sqlite.transaction(() => {
+      for (const hash of evalHashes) release.run(holder, hash);
+    })();
+    return;
+  }
+  await handle.db.transaction().execute(async (trx) => {
+    for (let i = 0; i < evalHashes.length; i += CHUNK) {
+      await trx
+        .deleteFrom("call_claim")
+        .where("holder", "=", holder)
+        .where("eval_hash", "in", evalHashes.slice(i, i + CHUNK))
+        .execute();
+    }
+  });
+}
