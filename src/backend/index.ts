@@ -90,3 +90,11 @@ export {
   type ExportOptions,
   type ImportResult,
 } from "./transfer.ts";
+export { explainJob, type JobExplanation, type ComparedCall, type ChangedArgument } from "./why.ts";
+export {
+  listJobs,
+  taskHistory,
+  type JobFilter,
+  type TaskHistory,
+  type TaskVersion,
+} from "./history.ts";
