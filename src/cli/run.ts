@@ -215,8 +215,9 @@ export async function runCommand(
     return 0;
   } catch (error) {
     if (error instanceof DryRunResult) {
+      // As redun does: 1 when something would run, so a script can tell "up to date".
       process.stdout.write(`Dry run: ${error.message}\n`);
-      return 0;
+      return 1;
     }
     // Interrupted, the run ends with the jobs it could not finish: that is no task's fault.
     if (signals.received !== undefined) {

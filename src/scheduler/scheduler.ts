@@ -113,6 +113,13 @@ export interface RunOptions {
 }
 
 /** Thrown by a dry run: the jobs that would have to run, and why each misses the cache. */
+/** What each dry-run reason means, as the dry run says it. */
+const REASON_TEXT: Record<string, string> = {
+  "new task": "the task's code changed since it ran with these arguments",
+  "new args": "new argument values (a changed file among them) for code that ran before",
+  "new call": "never run before with this code or these arguments",
+};
+
 export class DryRunResult extends RedunError {
   override name = "DryRunResult";
   override get code() {
@@ -124,7 +131,8 @@ export class DryRunResult extends RedunError {
   readonly reasons: string[];
   constructor(entries: readonly DryRunEntry[]) {
     super(
-      `${entries.length} job(s) would run:\n${entries.map((e) => `  ${e.call}  (${e.reason})`).join("\n")}`,
+      `${entries.length} job(s) would run:\n` +
+        entries.map((e) => `  ${e.call}  (${e.reason}: ${REASON_TEXT[e.reason] ?? ""})`).join("\n"),
     );
     this.wouldRun = entries.map((e) => e.call);
     this.reasons = entries.map((e) => e.reason);
