@@ -5,7 +5,6 @@
  * connection is retried with backoff.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
@@ -13,30 +12,14 @@ import { Scheduler } from "../src/index.ts";
 import { Backend } from "../src/backend/index.ts";
 import { isTransientError } from "../src/backend/retry.ts";
 import * as flow from "./fixtures/workflows/backend-flow.ts";
-import { BIN, countRuns, jobTotals, type CommandResult } from "./helpers/cli.ts";
+import { countRuns, jobTotals, startRedun } from "./helpers/cli.ts";
 import { FLOW, json, useBackendProjects, query, type Project } from "./helpers/backend.ts";
 import { startProxy } from "./helpers/tcp-proxy.ts";
 
 const DIALECTS = ["sqlite", "postgresql"] as const;
 
 /** Starts `redun ARGS` in the project without waiting for it. */
-function start(p: Project, args: string[]): { child: ChildProcess; done: Promise<CommandResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: p.dir,
-    env: { ...process.env, REDUN_CONFIG: "", ...p.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const done = new Promise<CommandResult>((resolve) =>
-    child.on("close", (code, signal) =>
-      resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr }),
-    ),
-  );
-  return { child, done };
-}
+const start = (p: Project, args: string[]) => startRedun(p.dir, args, p.env);
 
 /** Polls until `check` holds; fails the test after a minute (a hang, not a slow machine). */
 async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {

@@ -4,13 +4,12 @@
  * of a scheduler that died are taken over once its lease runs out. SQLite and PostgreSQL.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { claimCalls, releaseClaims, renewClaims } from "../src/backend/call-claims.ts";
 import { Backend } from "../src/backend/index.ts";
-import { BIN, countRuns, type CommandResult } from "./helpers/cli.ts";
+import { countRuns, startRedun } from "./helpers/cli.ts";
 import { useBackendProjects, type Project } from "./helpers/backend.ts";
 import { REPO } from "./helpers/cli.ts";
 
@@ -18,27 +17,8 @@ const FLOW = path.join(REPO, "test", "fixtures", "workflows", "claims-flow.ts");
 const DIALECTS = ["sqlite", "postgresql"] as const;
 
 /** Starts `redun ARGS` in the project without waiting for it. */
-function start(
-  p: Project,
-  args: string[],
-  env: Record<string, string> = {},
-): { child: ChildProcess; done: Promise<CommandResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: p.dir,
-    env: { ...process.env, REDUN_CONFIG: "", ...p.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const done = new Promise<CommandResult>((resolve) =>
-    child.on("close", (code, signal) =>
-      resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr }),
-    ),
-  );
-  return { child, done };
-}
+const start = (p: Project, args: string[], env: Record<string, string> = {}) =>
+  startRedun(p.dir, args, { ...p.env, ...env });
 
 /** Sets `[scheduler] call_lease` in the project's redun.ini (the test helper sets 2 s). */
 function setLease(p: Project, seconds: number): void {

@@ -14,8 +14,8 @@ import {
   planSubmission,
   type SubmissionPlan,
 } from "../src/executors/aws-batch/arrays.ts";
-import { Backoff, isThrottling, retryThrottled } from "../src/executors/aws-batch/backoff.ts";
-import { signPost, stsEndpoint } from "../src/executors/aws-batch/identity.ts";
+import { Backoff, isThrottling, retryThrottled } from "../src/executors/aws/backoff.ts";
+import { signPost, stsEndpoint } from "../src/executors/aws/identity.ts";
 import {
   defaultJobDefName,
   jobDefMatches,

@@ -1,5 +1,5 @@
 /** Helpers for end-to-end tests of the `redun` command, run as a user would run it. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -88,4 +88,27 @@ export function taskRow(stderr: string, task: string): Record<string, number> | 
 export function countRuns(dir: string, name = "runs.log"): string[] {
   const file = path.join(dir, name);
   return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+}
+
+/** Starts `redun ARGS` in a directory without waiting for it (`done`: when it has exited). */
+export function startRedun(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<CommandResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    env: { ...process.env, REDUN_CONFIG: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const done = new Promise<CommandResult>((resolve) =>
+    child.on("close", (code, signal) =>
+      resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr }),
+    ),
+  );
+  return { child, done };
 }

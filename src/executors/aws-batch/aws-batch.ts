@@ -36,7 +36,7 @@ import {
   type JobPaths,
 } from "../remote/scratch.ts";
 import { ArrayBatcher, type SubmissionPlan } from "./arrays.ts";
-import { retryThrottled } from "./backoff.ts";
+import { retryThrottled } from "../aws/backoff.ts";
 import { AwsClients } from "./clients.ts";
 import { JobDefinitions, jobDefSpec } from "./job-def.ts";
 import { readLogTail } from "./logs.ts";

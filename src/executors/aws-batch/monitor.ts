@@ -4,8 +4,9 @@
  * settles the ones that ended, and backs off when AWS throttles. The loop runs only
  * while jobs are tracked.
  */
+import { PollLoop } from "../remote/poll-loop.ts";
 import type { BatchClient, JobDetail } from "@aws-sdk/client-batch";
-import { Backoff, isThrottling } from "./backoff.ts";
+import { Backoff, isThrottling } from "../aws/backoff.ts";
 import { RedunError } from "../../values/errors.ts";
 import { registerErrorClass } from "../../values/serialize.ts";
 
@@ -60,15 +61,19 @@ export interface MonitorOptions {
 /** Watches Batch jobs until they succeed or fail. */
 export class JobMonitor {
   private readonly jobs = new Map<string, Tracked>();
-  private looping = false;
-  private stopped = false;
-  private wake: (() => void) | undefined;
+  private readonly loop: PollLoop;
   private readonly backoff = new Backoff(1000, 60_000);
   private pollErrors = 0;
   /** DescribeJobs calls made (for tests and diagnostics). */
   describeCalls = 0;
 
-  constructor(private readonly options: MonitorOptions) {}
+  constructor(private readonly options: MonitorOptions) {
+    this.loop = new PollLoop(
+      options.intervalMs,
+      () => this.jobs.size > 0,
+      () => this.poll(),
+    );
+  }
 
   /**
    * Resolves with the job's description once it is SUCCEEDED or FAILED.
@@ -83,7 +88,7 @@ export class JobMonitor {
     onFirstSeen?: (detail: JobDetail) => void,
   ): Promise<JobEnd> {
     return new Promise<JobEnd>((resolve, reject) => {
-      if (this.stopped) return reject(new Error("the AWS Batch job monitor has stopped"));
+      if (this.loop.stopped) return reject(new Error("the AWS Batch job monitor has stopped"));
       this.jobs.set(jobId, {
         region,
         missLimit,
@@ -93,10 +98,7 @@ export class JobMonitor {
         resolve,
         reject,
       });
-      if (!this.looping) {
-        this.looping = true;
-        void this.run();
-      }
+      this.loop.start();
     });
   }
 
@@ -110,35 +112,10 @@ export class JobMonitor {
    * abandoned (never settled), as the executor contract says of a stopped executor's jobs.
    */
   stop(reason?: Error): void {
-    this.stopped = true;
+    this.loop.stop();
     for (const [id, job] of this.jobs) {
       this.jobs.delete(id);
       if (reason) job.reject(reason);
-    }
-    this.wake?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  private async run(): Promise<void> {
-    try {
-      let delay = this.options.intervalMs;
-      while (this.jobs.size > 0 && !this.stopped) {
-        await this.sleep(delay);
-        if (this.stopped) return;
-        delay = await this.poll();
-      }
-    } finally {
-      // Cleared in the same tick the loop sees no jobs, so a job tracked next starts a new loop.
-      this.looping = false;
     }
   }
 
@@ -179,7 +156,7 @@ export class JobMonitor {
             `${message} (${this.pollErrors} times in a row; giving up on ${this.jobs.size} jobs)`,
           ),
         );
-        this.stopped = false; // new jobs may still be tracked later
+        this.loop.resume(); // new jobs may still be tracked later
       } else {
         this.options.warn(`${message}; retrying in ${(wait / 1000).toFixed(1)} s`);
       }

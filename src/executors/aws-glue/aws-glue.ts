@@ -31,7 +31,7 @@ import {
   writeScratchJson,
   type JobPaths,
 } from "../remote/scratch.ts";
-import { retryThrottled } from "../aws-batch/backoff.ts";
+import { retryThrottled } from "../aws/backoff.ts";
 import { jobEnvironment } from "../aws-batch/submit-job.ts";
 import { GlueClients } from "./glue-clients.ts";
 import { GlueJobDefinitions, type GlueJobDefSpec } from "./glue-job-def.ts";

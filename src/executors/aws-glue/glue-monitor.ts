@@ -3,8 +3,9 @@
  * state of each job run it tracks (GetJobRun), settles the ones that ended, and backs off
  * when AWS throttles. The loop runs only while runs are tracked.
  */
+import { PollLoop } from "../remote/poll-loop.ts";
 import type { GlueClient, JobRun } from "@aws-sdk/client-glue";
-import { Backoff, isThrottling } from "../aws-batch/backoff.ts";
+import { Backoff, isThrottling } from "../aws/backoff.ts";
 
 /** Job run states after which nothing more happens. */
 export const ENDED_STATES: ReadonlySet<string> = new Set([
@@ -51,13 +52,17 @@ export interface GlueMonitorOptions {
 /** Watches Glue job runs until they end. */
 export class GlueMonitor {
   private readonly runs = new Map<string, Tracked>();
-  private looping = false;
-  private stopped = false;
-  private wake: (() => void) | undefined;
+  private readonly loop: PollLoop;
   private readonly backoff = new Backoff(1000, 60_000);
   private pollErrors = 0;
 
-  constructor(private readonly options: GlueMonitorOptions) {}
+  constructor(private readonly options: GlueMonitorOptions) {
+    this.loop = new PollLoop(
+      options.intervalMs,
+      () => this.runs.size > 0,
+      () => this.poll(),
+    );
+  }
 
   /** Resolves once the run has ended (any of {@link ENDED_STATES}). */
   track(
@@ -67,7 +72,7 @@ export class GlueMonitor {
     onFirstSeen?: (run: JobRun) => void,
   ): Promise<GlueRunEnd> {
     return new Promise<GlueRunEnd>((resolve, reject) => {
-      if (this.stopped) return reject(new Error("the AWS Glue job monitor has stopped"));
+      if (this.loop.stopped) return reject(new Error("the AWS Glue job monitor has stopped"));
       this.runs.set(runId, {
         jobName,
         runId,
@@ -77,10 +82,7 @@ export class GlueMonitor {
         resolve,
         reject,
       });
-      if (!this.looping) {
-        this.looping = true;
-        void this.run();
-      }
+      this.loop.start();
     });
   }
 
@@ -95,32 +97,8 @@ export class GlueMonitor {
 
   /** Stops watching; the tracked runs are abandoned (never settled). */
   stop(): void {
-    this.stopped = true;
+    this.loop.stop();
     this.runs.clear();
-    this.wake?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  private async run(): Promise<void> {
-    try {
-      let delay = this.options.intervalMs;
-      while (this.runs.size > 0 && !this.stopped) {
-        await this.sleep(delay);
-        if (this.stopped) return;
-        delay = await this.poll();
-      }
-    } finally {
-      this.looping = false;
-    }
   }
 
   /** One round of GetJobRun; returns the wait before the next round. */
@@ -128,7 +106,7 @@ export class GlueMonitor {
     const { GetJobRunCommand } = await import("@aws-sdk/client-glue");
     try {
       for (const tracked of [...this.runs.values()]) {
-        if (this.stopped) break;
+        if (this.loop.stopped) break;
         const client = await this.options.client(tracked.region);
         let run: JobRun | undefined;
         try {
