@@ -112,7 +112,6 @@ export interface RunOptions {
   prov?: boolean;
 }
 
-/** Thrown by a dry run: the jobs that would have to run, and why each misses the cache. */
 /** What each dry-run reason means, as the dry run says it. */
 const REASON_TEXT: Record<string, string> = {
   "new task": "the task's code changed since it ran with these arguments",
@@ -120,6 +119,7 @@ const REASON_TEXT: Record<string, string> = {
   "new call": "never run before with this code or these arguments",
 };
 
+/** Thrown by a dry run: the jobs that would have to run, and why each misses the cache. */
 export class DryRunResult extends RedunError {
   override name = "DryRunResult";
   override get code() {
