@@ -79,11 +79,21 @@ function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
 export function openSqlite(file: string): DatabaseHandle {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
   const { Database: SQLite, addon } = sqliteConstructor();
-  const sqlite = new SQLite(file, { timeout: SQLITE_BUSY_TIMEOUT_MS, nativeBinding: addon });
-  if (file !== ":memory:") sqlite.pragma("journal_mode = WAL");
-  // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the tail.
-  sqlite.pragma("synchronous = NORMAL");
-  sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  let sqlite: SQLiteDatabase.Database;
+  try {
+    sqlite = new SQLite(file, { timeout: SQLITE_BUSY_TIMEOUT_MS, nativeBinding: addon });
+  } catch (error) {
+    throw sqliteOpenError(file, error);
+  }
+  try {
+    if (file !== ":memory:") sqlite.pragma("journal_mode = WAL");
+    // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the tail.
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  } catch (error) {
+    sqlite.close();
+    throw sqliteOpenError(file, error);
+  }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     db,
@@ -92,6 +102,17 @@ export function openSqlite(file: string): DatabaseHandle {
     location: file,
     close: () => db.destroy(),
   };
+}
+
+/**
+ * SQLite's own messages ("unable to open database file", "file is not a database") do not
+ * say which file: this one does, and keeps the driver's error as its cause.
+ */
+function sqliteOpenError(file: string, error: unknown): DatabaseConnectionError {
+  const message = (error as Error)?.message ?? String(error);
+  return new DatabaseConnectionError(`cannot open the SQLite database ${file}: ${message}`, {
+    cause: error,
+  });
 }
 
 /** The dialect a URI (and connection options) name, without opening anything. */

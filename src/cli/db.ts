@@ -1,9 +1,10 @@
 /**
- * `redun db info | versions | upgrade [VERSION] | downgrade VERSION`.
+ * `redun db info | versions | upgrade [VERSION] | downgrade VERSION | check`.
  */
 import type { Command } from "commander";
 import { openDatabase } from "../backend/database.ts";
 import { backendOptionsFromConfig } from "../backend/from-config.ts";
+import { checkDatabase } from "../backend/db-check.ts";
 import { migrateTo, schemaVersion, versionHistory } from "../backend/migrate.ts";
 import {
   COMPATIBLE_VERSIONS,
@@ -60,6 +61,37 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
             `library schema: ${LATEST_VERSION} (compatible ${COMPATIBLE_VERSIONS.min}-${COMPATIBLE_VERSIONS.max})\n` +
             `status: ${status}\n`,
         );
+      }),
+    );
+
+  db.command("check")
+    .description("check the database: SQLite's integrity check, and that provenance is whole")
+    .action(() =>
+      withDatabase(global(), async (handle) => {
+        let problems: string[];
+        let checked: string[] = [];
+        try {
+          const version = await schemaVersion(handle);
+          if (version < COMPATIBLE_VERSIONS.min) {
+            throw new UsageError(
+              `the database ${handle.location} has no provenance tables yet (schema version ` +
+                `${version}): nothing to check`,
+            );
+          }
+          ({ problems, checked } = await checkDatabase(handle));
+        } catch (error) {
+          if (error instanceof UsageError) throw error;
+          problems = [`it cannot be read: ${(error as Error).message}`];
+        }
+        if (problems.length === 0) {
+          process.stdout.write(`${handle.location}: ok (${checked.join("; ")})\n`);
+          return;
+        }
+        process.stdout.write(
+          `${handle.location}: ${problems.length} problem(s)\n` +
+            problems.map((p) => `  ${p}\n`).join(""),
+        );
+        setExitCode(1);
       }),
     );
 
