@@ -7,7 +7,6 @@
  * jobs in flight INTERRUPTED, a rerun replays the finished ones).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -22,7 +21,7 @@ import {
 } from "../src/index.ts";
 import { parseTaskOptions } from "../src/cli/run.ts";
 import { lines, withEnv, WORKFLOWS, type Mode } from "./helpers/engine.ts";
-import { BIN, makeProject, redun } from "./helpers/cli.ts";
+import { makeProject, redun, startRedun } from "./helpers/cli.ts";
 import { hogFanout, quick, timedFanout } from "./fixtures/workflows/limits-flow.ts";
 
 const MODES: Mode[] = ["thread", "process", "inline"];
@@ -214,21 +213,7 @@ describe("redun run with limits from redun.ini", () => {
 });
 
 /** A `redun run` in the background, its output collected. */
-function startRun(dir: string, args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    env: { ...process.env, REDUN_CONFIG: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("close", (code) => resolve(code)),
-  );
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
+const startRun = (dir: string, args: string[]) => startRedun(dir, args);
 
 async function until(check: () => boolean, what: string, output: () => unknown): Promise<void> {
   const start = Date.now();
@@ -277,7 +262,7 @@ describe("redun run interrupted", () => {
               );
               run.child.kill(signal);
             }
-            const exit = await run.exited;
+            const exit = (await run.done).code;
             const { stdout, stderr } = run.output();
             assert.equal(exit, code, stderr);
             assert.equal(stdout, "");
@@ -346,7 +331,7 @@ describe("redun run interrupted, running jobs finish within the grace period", (
             run.output,
           );
           fs.rmSync(path.join(dir, "hold"));
-          const exit = await run.exited;
+          const exit = (await run.done).code;
           const { stdout, stderr } = run.output();
           assert.equal(exit, 143, stderr);
           assert.equal(stdout.replace(/\s+/g, " ").trim(), "[ 10, 20, 11, 21 ]");

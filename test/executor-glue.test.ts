@@ -8,13 +8,12 @@
  * installable here.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { GetJobCommand } from "@aws-sdk/client-glue";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import { BIN, jobTotals, makeProject, writeFile } from "./helpers/cli.ts";
+import { jobTotals, makeProject, startRedun, writeFile } from "./helpers/cli.ts";
 import { motoAvailable } from "./helpers/moto.ts";
 import { startMotoGlue, type MotoGlue } from "./helpers/moto-glue.ts";
 
@@ -40,41 +39,9 @@ job_retry_interval = 0.3
 ${extra}`;
 }
 
-interface Run {
-  child: ChildProcess;
-  stderr: () => string;
-  done: Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>;
-}
-
-function startRedun(dir: string, args: string[], env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    env: { ...process.env, REDUN_CONFIG: "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-  const done = new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve) =>
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return { child, stderr: () => stderr, done };
-}
+/** `redun ARGS` in the background, killed if it hangs past 4 minutes. */
+const startRun = (dir: string, args: string[], env: Record<string, string>) =>
+  startRedun(dir, args, env, 240_000);
 
 async function waitFor<T>(
   what: string,
@@ -114,7 +81,7 @@ describe("aws_glue executor (moto_server; Glue's worker simulated by running the
   });
 
   function run(args: string[]) {
-    return startRedun(dir, ["run", "workflow.ts", ...args], env!.env).done;
+    return startRun(dir, ["run", "workflow.ts", ...args], env!.env).done;
   }
 
   async function s3Keys(prefix: string): Promise<string[]> {
@@ -305,7 +272,7 @@ describe("aws_glue executor (moto_server; Glue's worker simulated by running the
     const before = env!.runs.length;
     const recordsBefore = (await records()).length;
     env!.hold(true);
-    const first = startRedun(dir, ["run", "workflow.ts", "where", "--x", "7"], env!.env);
+    const first = startRun(dir, ["run", "workflow.ts", "where", "--x", "7"], env!.env);
     await waitFor("the run to start", () => (env!.runs.length > before ? true : undefined));
     // The record of the run is written right after StartJobRun.
     await waitFor("the run record", async () =>
@@ -314,9 +281,9 @@ describe("aws_glue executor (moto_server; Glue's worker simulated by running the
     first.child.kill("SIGKILL");
     await first.done;
     env!.hold(false);
-    const second = startRedun(dir, ["run", "workflow.ts", "where", "--x", "7"], env!.env);
+    const second = startRun(dir, ["run", "workflow.ts", "where", "--x", "7"], env!.env);
     await waitFor("the reunion", () =>
-      second.stderr().includes("reunited with AWS Glue job run") ? true : undefined,
+      second.output().stderr.includes("reunited with AWS Glue job run") ? true : undefined,
     );
     env!.release();
     const result = await second.done;
@@ -330,7 +297,7 @@ describe("aws_glue executor (moto_server; Glue's worker simulated by running the
     const before = env!.runs.length;
     const recordsBefore = (await records()).length;
     env!.hold(true);
-    const running = startRedun(dir, ["run", "workflow.ts", "where", "--x", "8"], env!.env);
+    const running = startRun(dir, ["run", "workflow.ts", "where", "--x", "8"], env!.env);
     const started = await waitFor("the run to start", () => env!.runs[before]);
     // Tracked by the monitor once its record is written (right after StartJobRun).
     await waitFor("the run record", async () =>
@@ -361,7 +328,7 @@ describe("aws_glue executor (moto_server; Glue's worker simulated by running the
     const bad = makeProject({ "workflow.ts": fs.readFileSync(FIXTURE, "utf8") });
     try {
       writeFile(bad, ".redun/redun.ini", ini(env!.bucket, "worker_type = G.9X"));
-      const result = await startRedun(bad, ["run", "workflow.ts", "where", "--x", "1"], env!.env)
+      const result = await startRun(bad, ["run", "workflow.ts", "where", "--x", "1"], env!.env)
         .done;
       assert.notEqual(result.code, 0);
       assert.match(result.stderr, /worker_type/);

@@ -10,8 +10,14 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { spawn } from "node:child_process";
-import { BIN, makeProject, redun, REPO, taskRow, type CommandResult } from "./helpers/cli.ts";
+import {
+  makeProject,
+  redun,
+  REPO,
+  startRedun,
+  taskRow,
+  type CommandResult,
+} from "./helpers/cli.ts";
 import { motoAvailable, startMoto, type Moto } from "./helpers/moto.ts";
 import {
   backendIni,
@@ -63,19 +69,7 @@ export const broken = task(function broken() {
  * running here (the HTTP server below), which a synchronous spawn would starve.
  */
 function redunAsync(dir: string, args: string[]): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: { ...process.env, REDUN_CONFIG: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return startRedun(dir, args).done;
 }
 
 /** A tiny HTTP server with one file, for the whole file. */

@@ -90,12 +90,26 @@ export function countRuns(dir: string, name = "runs.log"): string[] {
   return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 }
 
-/** Starts `redun ARGS` in a directory without waiting for it (`done`: when it has exited). */
+/** A `redun` command running in the background. */
+export interface BackgroundRun {
+  child: ChildProcess;
+  /** The output so far. */
+  output(): { stdout: string; stderr: string };
+  /** Resolves when it has exited (code -1 when a signal ended it); rejects if it cannot start. */
+  done: Promise<CommandResult>;
+}
+
+/**
+ * Starts `redun ARGS` in a directory without waiting for it (needed when it must be
+ * signalled, or talks to a server in this process, which a synchronous spawn would starve).
+ * @param killAfterMs - SIGKILL it after this long (a hang fails the test, not the suite).
+ */
 export function startRedun(
   dir: string,
   args: string[],
   env: Record<string, string> = {},
-): { child: ChildProcess; done: Promise<CommandResult> } {
+  killAfterMs?: number,
+): BackgroundRun {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: dir,
     env: { ...process.env, REDUN_CONFIG: "", ...env },
@@ -105,10 +119,14 @@ export function startRedun(
   let stderr = "";
   child.stdout!.on("data", (d) => (stdout += d));
   child.stderr!.on("data", (d) => (stderr += d));
-  const done = new Promise<CommandResult>((resolve) =>
-    child.on("close", (code, signal) =>
-      resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr }),
-    ),
-  );
-  return { child, done };
+  const killer =
+    killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  const done = new Promise<CommandResult>((resolve, reject) => {
+    child.once("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code: code ?? (signal ? -1 : 0), stdout, stderr });
+    });
+  });
+  return { child, output: () => ({ stdout, stderr }), done };
 }
