@@ -68,6 +68,8 @@ export {
   type SchedulerOptions,
   type RunOptions,
 } from "./scheduler/scheduler.ts";
+export { subrun, SubrunError, type SubrunOptions } from "./scheduler/subrun.ts";
+export { federatedTask, FederatedTaskError } from "./scheduler/federated.ts";
 export { LimitError } from "./scheduler/limits.ts";
 export { CancelledError, DryRunMiss } from "./scheduler/failure.ts";
 export { InterruptedError } from "./scheduler/interrupt.ts";

@@ -48,14 +48,15 @@ forEachDialect((dialect) =>
       assert.match(
         lines[0]!,
         new RegExp(
-          `^Exec [0-9a-f]{8} \\[ FAILED\\] ${time} +\\d+\\.\\d\\ds  run \\S+backend-flow\\.ts partly --message oops$`,
+          `^Exec [0-9a-f]{8} \\[ FAILED\\] ${time} +\\d+\\.\\d\\ds  run \\S+backend-flow\\.ts partly --message oops` +
+            `  \\(project=backend_flow, redun\\.version=[0-9.]+, user=[^,)]+\\)$`,
         ),
       );
       assert.match(
         lines[1]!,
-        new RegExp(`^Exec [0-9a-f]{8} \\[  DONE \\] ${time} .* main --x 3 --y 4$`),
+        new RegExp(`^Exec [0-9a-f]{8} \\[  DONE \\] ${time} .* main --x 3 --y 4  \\(project=`),
       );
-      assert.match(lines[2]!, /main --x 3 --y 4$/);
+      assert.match(lines[2]!, /main --x 3 --y 4 {2}\(project=/);
       assert.deepEqual(
         executions.map((e) => [e.status, e.taskName, e.jobCounts]),
         [
@@ -166,7 +167,8 @@ forEachDialect((dialect) =>
       const detail = json(p.redun(["log", executions[0].id, "--format", "json"]));
       const failed = detail.jobs[0].children.find((j: any) => j.taskName === "backend_flow.fail");
       assert.equal(failed.status, "FAILED");
-      assert.equal(failed.call, "backend_flow.fail(…)");
+      // A failed call records its arguments too.
+      assert.equal(failed.call, "backend_flow.fail(message='oops')");
       const text = p.redun(["log", failed.id]).stdout;
       assert.match(text, /  Status:    FAILED\n/);
       assert.match(text, /\nError:\n  Error: boom: oops\n$/);
@@ -185,12 +187,18 @@ forEachDialect((dialect) =>
         p.redun(["tag", "add", id, "env=prod"]).stdout,
         `0 tag(s) added to execution ${id}\n`,
       );
-      assert.equal(
-        p.redun(["tag", "list", id]).stdout,
-        `execution ${id.slice(0, 8)}  env=prod\nexecution ${id.slice(0, 8)}  n=3\n`,
+      // Beside redun's own tags (project, redun.version, user).
+      assert.deepEqual(
+        p
+          .redun(["tag", "list", id])
+          .stdout.split("\n")
+          .filter((line) => / (env|n)=/.test(line)),
+        [`execution ${id.slice(0, 8)}  env=prod`, `execution ${id.slice(0, 8)}  n=3`],
       );
-      assert.match(p.redun(["log", id]).stdout, /\n  Tags:     env=prod, n=3\n/);
-      const listed = json(p.redun(["tag", "list", "--format", "json"]));
+      assert.match(p.redun(["log", id]).stdout, /\n  Tags:     env=prod, n=3, project=/);
+      const listed = json(p.redun(["tag", "list", "--format", "json"])).filter((t: any) =>
+        ["env", "n"].includes(t.key),
+      );
       assert.deepEqual(
         listed.map((t: any) => [t.entityType, t.entityId, t.key, t.value]),
         [
@@ -204,7 +212,7 @@ forEachDialect((dialect) =>
       );
       assert.deepEqual(
         json(p.redun(["log", id, "--format", "json"])).tags.map((t: any) => t.key),
-        ["env"],
+        ["env", "project", "redun.version", "user"],
       );
       assert.match(
         oneErrorLine(p.redun(["tag", "add", id, "novalue"])),
@@ -250,16 +258,25 @@ forEachDialect((dialect) =>
     test("each execution shows the full command line it ran with, and its tags", () => {
       const [first, second] = json(p.redun(["log", "--format", "json"])).executions;
       assert.deepEqual(second.args, ["run", "--no-cache", FLOW, "main", "--x", "1", "--y", "2"]);
-      assert.deepEqual(second.tags, [
+      // The tags added here, beside redun's own (project, redun.version, user).
+      const own = (tags: { key: string }[]) => tags.filter((t) => ["env", "n"].includes(t.key));
+      assert.deepEqual(own(second.tags), [
         { key: "env", value: "prod" },
         { key: "n", value: 3 },
       ]);
-      assert.deepEqual(first.tags, [{ key: "env", value: "dev" }]);
+      assert.deepEqual(own(first.tags), [{ key: "env", value: "dev" }]);
+      assert.deepEqual(
+        first.tags.map((t: { key: string }) => t.key),
+        ["env", "project", "redun.version", "user"],
+      );
       const lines = p.redun(["log"]).stdout.trimEnd().split("\n");
-      assert.match(lines[0]!, / {2}run \S+backend-flow\.ts partly --message m {2}\(env=dev\)$/);
+      assert.match(
+        lines[0]!,
+        / {2}run \S+backend-flow\.ts partly --message m {2}\(env=dev, project=/,
+      );
       assert.match(
         lines[1]!,
-        / {2}run --no-cache \S+backend-flow\.ts main --x 1 --y 2 {2}\(env=prod, n=3\)$/,
+        / {2}run --no-cache \S+backend-flow\.ts main --x 1 --y 2 {2}\(env=prod, n=3, project=/,
       );
     });
 

@@ -38,6 +38,11 @@ const N: ParamType = { kind: "number" };
 const S: ParamType = { kind: "string" };
 const B: ParamType = { kind: "boolean" };
 const JSONT: ParamType = { kind: "json" };
+/** The shape of `{ k: number }`. */
+const K_NUMBER = {
+  kind: "object",
+  fields: [{ name: "k", shape: { kind: "number" }, optional: false }],
+} as const;
 const UNK: ParamType = { kind: "unknown" };
 
 /** Runs `fn`, expects a TaskArgsError, and returns its message. */
@@ -82,7 +87,7 @@ describe("readTaskSignature: finding the function", () => {
     assert.deepEqual(typesOf(params), {
       path: { kind: "file" },
       mode: { kind: "choice", values: ["fast", "slow"] },
-      opts: JSONT,
+      opts: { kind: "json", shape: K_NUMBER },
     });
     assert.equal(params[2]!.defaultText, "{ k: 1 }");
   });
@@ -224,10 +229,23 @@ describe("readTaskSignature: type mapping", () => {
   });
 
   it("maps object types, records, interfaces, tuples and non-literal enums to json", () => {
-    for (const name of ["obj", "rec", "ref", "tuple", "auto"]) {
-      assert.deepEqual(kinds[name], JSONT, name);
-    }
-    assert.deepEqual(kinds.loop, { kind: "array", element: JSONT });
+    // With the shape the annotation promises, which a JSON argument is checked against.
+    assert.deepEqual(kinds.obj, { kind: "json", shape: K_NUMBER });
+    assert.deepEqual(kinds.ref, { kind: "json", shape: K_NUMBER }, "an interface in the file");
+    assert.deepEqual(kinds.rec, {
+      kind: "json",
+      shape: { kind: "object", fields: [], rest: { kind: "number" } },
+    });
+    assert.deepEqual(kinds.tuple, {
+      kind: "json",
+      shape: { kind: "tuple", elements: [{ kind: "number" }, { kind: "string" }], required: 2 },
+    });
+    assert.deepEqual(kinds.auto, JSONT, "an enum without literal values: no shape");
+    // A self-referring alias is followed once, then anything goes.
+    assert.deepEqual(kinds.loop, {
+      kind: "array",
+      element: { kind: "json", shape: { kind: "array", element: { kind: "any" } } },
+    });
   });
 
   it("maps unknown, any, missing annotations and mixed primitive unions to unknown", () => {
@@ -486,7 +504,7 @@ describe("parseTaskArgs", () => {
         "--rec",
         "{}",
         "--ref",
-        "{}",
+        '{"k":2}',
         "--unk",
         "null",
         "--an",
@@ -537,7 +555,7 @@ describe("parseTaskArgs", () => {
       undefined,
       { k: 1 },
       {},
-      {},
+      { k: 2 },
       null,
       "x",
       2,

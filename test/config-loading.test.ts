@@ -363,6 +363,7 @@ describe("the default redun.ini", () => {
       callLease: 20,
       federatedConfigs: [],
       context: undefined,
+      logLevel: "INFO",
     });
     assert.deepEqual(c.limits, {});
     assert.deepEqual(c.executors, {
@@ -704,6 +705,7 @@ describe("[scheduler]", () => {
         "ignore_warnings = namespace  other",
         "setup_scheduler = ../workflow.ts::setup_scheduler",
         "job_status_interval = 0",
+        "log_level = WARNING",
         "federated_configs =",
         `    ${root}/a`,
         "    ../b c",
@@ -717,6 +719,7 @@ describe("[scheduler]", () => {
       callLease: 20,
       federatedConfigs: [path.join(root, "a"), path.join(root, "b c")],
       context: undefined,
+      logLevel: "WARNING",
     });
   });
 
@@ -1292,6 +1295,10 @@ describe("executor option schemas and their defaults, through Config", () => {
       job_stale_time: 3,
       share_id: undefined,
       scheduling_priority_override: undefined,
+      kubeconfig: undefined,
+      context: undefined,
+      image_pull_policy: undefined,
+      host_network: false,
     });
     const set = executor("k8s", [
       "image = i",

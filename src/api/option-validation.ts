@@ -52,6 +52,12 @@ const isObject: Check = (v) =>
 const isRole: Check = (v) =>
   v === null || typeof v === "string" ? undefined : "expected a string or null";
 const anything: Check = () => undefined;
+const isTags: Check = (v) =>
+  (Array.isArray(v) &&
+    v.every((pair) => Array.isArray(pair) && pair.length === 2 && typeof pair[0] === "string")) ||
+  (v !== null && typeof v === "object" && !Array.isArray(v))
+    ? undefined
+    : 'expected an object ({ step: "align" }) or a list of [key, value] pairs';
 const isSeconds: Check = (v) =>
   typeof v === "number" && Number.isFinite(v) && v >= 0
     ? undefined
@@ -77,6 +83,7 @@ const CHECKS = {
   nout: isCount,
   script: isBoolean,
   prov: isBoolean,
+  tags: isTags,
   timeout: isSeconds,
   maxMemory: isGiB,
 } satisfies { [K in keyof Required<EngineTaskOptions>]: Check };

@@ -59,6 +59,11 @@ export interface EngineTaskOptions {
   /** Record provenance for this task (default true). */
   prov?: boolean;
   /**
+   * Tags recorded on every job of the task (`redun log --tag`, `redun tag list JOB`): an
+   * object `{ step: "align" }` or, as in Python redun, a list of pairs `[["step", "align"]]`.
+   */
+  tags?: Record<string, unknown> | [string, unknown][];
+  /**
    * Seconds a job may run before it is stopped and fails with a `TimeoutError` (retried per
    * `retries`); 0 is no limit. On a local executor: in thread mode the worker is terminated
    * (and replaced), in process mode killed, in inline mode the job's `currentSignal()` is

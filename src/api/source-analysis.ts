@@ -135,12 +135,22 @@ function findByName(analysis: FileAnalysis, lookup: SignatureLookup): number | u
   return byNameOption[0] ?? byVariable[0];
 }
 
-/** Whether an analysed function has the parameters the running function has. */
+/**
+ * Whether an analysed function has the parameters the running function has. The compiler
+ * renames a parameter that shadows a name it must keep reachable, by appending a number
+ * (`function opts(opts)` in `export const opts = task(...)` runs as `function opts(opts2)`):
+ * such a name still fits the one written.
+ */
 function fits(fn: Function, analysed: FunctionAnalysis): boolean {
   const names = parameterNames(fn);
   return (
     names.length === analysed.params.length &&
-    names.every((name, i) => analysed.params[i]!.info.name === name)
+    names.every((name, i) => {
+      const written = analysed.params[i]!.info.name;
+      return (
+        name === written || (name.startsWith(written) && /^\d+$/.test(name.slice(written.length)))
+      );
+    })
   );
 }
 

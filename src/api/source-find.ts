@@ -15,7 +15,7 @@ import { fileContext, unwrap, type FileContext } from "./source-context.ts";
  * Bump when the analysis changes: it is part of every cache key, so stale entries are not read.
  * (A change to the normalization also changes task hashes, and so reruns every task.)
  */
-export const ANALYZER_VERSION = 1;
+export const ANALYZER_VERSION = 2;
 
 /** A function's normalized source and parameters. */
 export interface FunctionAnalysis {

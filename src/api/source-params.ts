@@ -7,6 +7,9 @@ import type { TS } from "./source-ts.ts";
 import { typescript } from "./source-ts.ts";
 import { describeDefault, type DefaultDescriptor } from "./source-defaults.ts";
 import { unwrap, type FileContext } from "./source-context.ts";
+import { jsonShape, type JsonShape } from "./source-shapes.ts";
+
+export type { JsonShape } from "./source-shapes.ts";
 
 /** How a CLI word is converted for a parameter. */
 export type ParamType =
@@ -18,7 +21,8 @@ export type ParamType =
   | { kind: "dir" }
   | { kind: "array"; element: ParamType }
   | { kind: "choice"; values: (string | number | boolean)[] }
-  | { kind: "json" }
+  /** JSON; `shape`, when the annotation says one, is what the value must look like. */
+  | { kind: "json"; shape?: JsonShape }
   | { kind: "unknown" };
 
 /** One parameter of a task function, as read from its source. */
@@ -78,7 +82,7 @@ function describeParameter(ctx: FileContext, p: TS.ParameterDeclaration, index: 
 
   let mapped: Mapped;
   if (destructured) {
-    mapped = { type: { kind: "json" }, nullable: false };
+    mapped = { type: typeNode ? json(ctx, typeNode) : { kind: "json" }, nullable: false };
   } else if (typeNode) {
     mapped = mapType(ctx, typeNode, new Set());
   } else if (p.initializer) {
@@ -170,6 +174,12 @@ function typeOfDefault(init: TS.Expression): ParamType {
 
 const plain = (type: ParamType): Mapped => ({ type, nullable: false });
 
+/** JSON, with the shape the annotation gives when it says anything. */
+function json(ctx: FileContext, node: TS.TypeNode): ParamType {
+  const shape = jsonShape(ctx, node);
+  return shape.kind === "any" ? { kind: "json" } : { kind: "json", shape };
+}
+
 /** Maps a type annotation; `expanding` holds the local aliases being followed (recursion stop). */
 function mapType(ctx: FileContext, node: TS.TypeNode, expanding: Set<string>): Mapped {
   const ts = typescript();
@@ -210,7 +220,7 @@ function mapType(ctx: FileContext, node: TS.TypeNode, expanding: Set<string>): M
   if (ts.isUnionTypeNode(node)) return mapUnion(ctx, node, expanding);
   if (ts.isTypeReferenceNode(node)) return mapReference(ctx, node, expanding);
   // Object literal types, tuples, mapped types, intersections...: passed as JSON.
-  return plain({ kind: "json" });
+  return plain(json(ctx, node));
 }
 
 function mapLiteral(literal: TS.LiteralTypeNode["literal"]): Mapped {
@@ -245,6 +255,13 @@ const PRIMITIVE_KINDS = new Set<ParamType["kind"]>([
 ]);
 
 function mapUnion(ctx: FileContext, node: TS.UnionTypeNode, expanding: Set<string>): Mapped {
+  const mapped = mapUnionKind(ctx, node, expanding);
+  if (mapped.type.kind !== "json") return mapped;
+  // `{a: string} | [number, number] | null`: the shape of the whole union.
+  return { ...mapped, type: json(ctx, node) };
+}
+
+function mapUnionKind(ctx: FileContext, node: TS.UnionTypeNode, expanding: Set<string>): Mapped {
   let nullable = false;
   const members: ParamType[] = [];
   for (const t of node.types) {
@@ -308,7 +325,7 @@ function mapReference(
     const resolved = resolveLocalType(ctx, name, expanding);
     if (resolved) return resolved;
   }
-  return plain({ kind: "json" });
+  return plain(json(ctx, node));
 }
 
 /** Follows a type alias or enum declared in the same file (syntax only, no checker). */

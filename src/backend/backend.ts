@@ -52,6 +52,8 @@ import {
   type WriteMode,
 } from "./writes.ts";
 import { serializeValue } from "../values/serialize.ts";
+import { hashValue } from "../values/hash.ts";
+import { pathValues } from "../values/path-values.ts";
 import {
   DEFAULT_VALUE_STORE_MIN_SIZE,
   VALUE_FORMAT,
@@ -329,7 +331,21 @@ export class Backend {
     }
     this.writtenValues.add(valueHash);
     this.queue.value.push(this.valueRow(valueHash, valueTypeName(value), bytes, this.storeWrites));
+    if (typeof value === "object" && value !== null) this.recordPaths(valueHash, value);
     this.scheduleFlush();
+  }
+
+  /** `file` rows for the files and directories in a value; nested ones are `subvalue`s. */
+  private recordPaths(valueHash: string, value: object): void {
+    for (const found of pathValues(value)) {
+      if (found.value === value) {
+        this.queue.file.push({ value_hash: valueHash, path: found.path });
+        continue;
+      }
+      const hash = hashValue(found.value);
+      this.recordValue(hash, found.value);
+      this.queue.subvalue.push({ value_hash: hash, parent_value_hash: valueHash });
+    }
   }
 
   /**

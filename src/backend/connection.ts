@@ -45,6 +45,13 @@ export interface ConnectionOptions {
   env?: Record<string, string | undefined>;
   /** Most connections a PostgreSQL pool opens (default 10). */
   maxConnections?: number;
+  /**
+   * Open for reading only (the inspection commands: `redun log`, `db info`, …). A SQLite file
+   * must then exist; it is opened read-only, nothing is created beside it, and a file the
+   * user cannot write (or in a folder they cannot write) can still be read. Other dialects
+   * ignore it (a server grants or refuses writes itself).
+   */
+  readOnly?: boolean;
 }
 
 /** A database URI or secret that cannot be used to connect (or a login that fails). */

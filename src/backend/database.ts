@@ -62,6 +62,9 @@ let sqliteDriver: { Database: typeof SQLiteDatabase; addon: string | undefined }
  */
 function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
   if (!sqliteDriver) {
+    // SQLite reads `file:` URIs (for `?immutable=1`, see openSqlite) when the driver is told
+    // so as its addon loads. Plain paths, the only other names redun opens, are unaffected.
+    process.env.SQLITE_USE_URI ??= "1";
     const require = createRequire(import.meta.url);
     const Database = require("better-sqlite3") as typeof SQLiteDatabase;
     const built = path.join(
@@ -75,9 +78,24 @@ function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
   return sqliteDriver;
 }
 
-/** Opens (creating if needed) a SQLite database file, or `:memory:`. */
-export function openSqlite(file: string): DatabaseHandle {
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+/**
+ * Opens (creating if needed) a SQLite database file, or `:memory:`. With `readOnly`, the file
+ * must exist and is only read: nothing is created, and no lock file is needed where the user
+ * cannot write (see {@link openSqliteReadOnly}).
+ */
+export function openSqlite(file: string, options: { readOnly?: boolean } = {}): DatabaseHandle {
+  if (options.readOnly && file !== ":memory:") return handleOf(openSqliteReadOnly(file), file);
+  if (file !== ":memory:") {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+    } catch (error) {
+      throw new DatabaseConnectionError(
+        `cannot open the SQLite database ${file}: cannot make its folder ` +
+          `${path.dirname(file)} (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+  }
   const { Database: SQLite, addon } = sqliteConstructor();
   let sqlite: SQLiteDatabase.Database;
   try {
@@ -94,6 +112,10 @@ export function openSqlite(file: string): DatabaseHandle {
     sqlite.close();
     throw sqliteOpenError(file, error);
   }
+  return handleOf(sqlite, file);
+}
+
+function handleOf(sqlite: SQLiteDatabase.Database, file: string): DatabaseHandle {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     db,
@@ -102,6 +124,56 @@ export function openSqlite(file: string): DatabaseHandle {
     location: file,
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Opens an existing SQLite file read-only. A database in WAL mode is read through its
+ * shared-memory file (`redun.db-shm`), which SQLite must create when it is missing: where
+ * the user cannot (a repository of someone else's, a read-only copy), the file is opened as
+ * immutable instead, which needs no lock and no file beside it; that is safe there, since no
+ * writer has left a WAL of its own (its `-shm` would exist and the first way would work).
+ */
+function openSqliteReadOnly(file: string): SQLiteDatabase.Database {
+  const { Database: SQLite, addon } = sqliteConstructor();
+  if (!fs.existsSync(file)) {
+    throw new DatabaseConnectionError(
+      `cannot open the SQLite database ${file}: there is no such file (nothing recorded yet?)`,
+    );
+  }
+  const open = (name: string): SQLiteDatabase.Database => {
+    const sqlite = new SQLite(name, {
+      readonly: true,
+      fileMustExist: true,
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
+      nativeBinding: addon,
+    });
+    try {
+      // The first read: it fails here, not at open, when the -shm file cannot be made.
+      sqlite.pragma("schema_version");
+      sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    } catch (error) {
+      sqlite.close();
+      throw error;
+    }
+    return sqlite;
+  };
+  try {
+    return open(file);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "";
+    if (
+      !["SQLITE_READONLY_DIRECTORY", "SQLITE_CANTOPEN", "SQLITE_READONLY"].includes(code) ||
+      process.env.SQLITE_USE_URI !== "1"
+    ) {
+      throw sqliteOpenError(file, error);
+    }
+    try {
+      const uriPath = file.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
+      return open(`file:${uriPath}?immutable=1`);
+    } catch {
+      throw sqliteOpenError(file, error);
+    }
+  }
 }
 
 /**
@@ -134,7 +206,9 @@ export async function openDatabase(
   let scheme = uri.split("://", 1)[0]!;
   if (connection.awsSecretName || scheme === "postgres") scheme = "postgresql";
   if (scheme === "sqlite") {
-    return openSqlite(options.sqlitePath ?? uri.slice("sqlite:///".length));
+    return openSqlite(options.sqlitePath ?? uri.slice("sqlite:///".length), {
+      readOnly: connection.readOnly,
+    });
   }
   if (scheme === "postgresql" && !databaseOpener(scheme)) await import("./postgres.ts");
   const opener = databaseOpener(scheme);

@@ -76,7 +76,8 @@ export {
   type ValueProvenance,
   type EntityType,
 } from "./queries.ts";
-export { addTags, getTags, findByTag, removeTags, tagHash, type Tag } from "./tags.ts";
+export { fileLineage, type FileCall, type FileVersion } from "./file-lineage.ts";
+export { addTags, getTags, findByTag, removeTags, updateTags, tagHash, type Tag } from "./tags.ts";
 export { OpaqueValue } from "./opaque-value.ts";
 export {
   exportRows,

@@ -35,7 +35,11 @@ export interface ExecutionInfo {
   startTime: string | null;
   endTime: string | null;
   updatedTime: string;
-  /** FAILED if any job failed, RUNNING while the root job is unfinished, else DONE. */
+  /**
+   * FAILED if the root job failed (a failure a `catch_` handler recovered from does not fail
+   * the execution), INTERRUPTED if a job was interrupted, RUNNING while the root job is
+   * unfinished, else DONE.
+   */
   status: "DONE" | "FAILED" | "RUNNING" | "INTERRUPTED";
   /** Number of jobs by status. */
   jobCounts: Record<string, number>;
@@ -146,7 +150,8 @@ function executionStatus(
   counts: Record<string, number>,
   root: string | null,
 ): ExecutionInfo["status"] {
-  if (counts.FAILED) return "FAILED";
+  // A failure a catch_ handler recovered from does not fail the execution: its root does.
+  if (root === "FAILED") return "FAILED";
   if (counts.INTERRUPTED || root === "INTERRUPTED") return "INTERRUPTED";
   if (root === null || root === "RUNNING" || root === "PENDING") return "RUNNING";
   return "DONE";
@@ -158,7 +163,7 @@ type ExecutionQuery = ExpressionBuilder<
 >;
 
 /** Whether any job of the execution is in this state. */
-function anyJobIs(eb: ExecutionQuery, state: "FAILED" | "INTERRUPTED") {
+function anyJobIs(eb: ExecutionQuery, state: "INTERRUPTED") {
   return eb.exists(
     eb
       .selectFrom("job as other")
@@ -170,16 +175,17 @@ function anyJobIs(eb: ExecutionQuery, state: "FAILED" | "INTERRUPTED") {
 
 /** The SQL form of {@link executionStatus}. */
 function statusIs(eb: ExecutionQuery, status: ExecutionStatus) {
-  const failed = anyJobIs(eb, "FAILED");
+  const failed = eb("job.status", "=", "FAILED");
   if (status === "FAILED") return failed;
   const interrupted = eb.or([anyJobIs(eb, "INTERRUPTED"), eb("job.status", "=", "INTERRUPTED")]);
-  if (status === "INTERRUPTED") return eb.and([eb.not(failed), interrupted]);
+  const notFailed = eb.or([eb("job.status", "is", null), eb("job.status", "!=", "FAILED")]);
+  if (status === "INTERRUPTED") return eb.and([notFailed, interrupted]);
   const unfinished = eb.or([
     eb("job.status", "is", null),
     eb("job.status", "in", ["RUNNING", "PENDING"]),
   ]);
   return eb.and([
-    eb.not(failed),
+    notFailed,
     eb.not(interrupted),
     status === "RUNNING" ? unfinished : eb.not(unfinished),
   ]);

@@ -112,3 +112,29 @@ export async function removeTags(
   const result = await query.executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Sets tags on a record, replacing any value its keys had (`redun tag update`). The new
+ * values are written first, so an interrupted update leaves both values, never neither.
+ * @returns how many old values were replaced.
+ */
+export async function updateTags(
+  db: Kysely<Database>,
+  entityType: EntityType,
+  entityId: string,
+  tags: readonly (readonly [string, unknown])[],
+): Promise<number> {
+  await addTags(db, entityType, entityId, tags);
+  let replaced = 0;
+  for (const [key, value] of tags) {
+    const result = await db
+      .deleteFrom("tag")
+      .where("entity_type", "=", entityType)
+      .where("entity_id", "=", entityId)
+      .where("key", "=", key)
+      .where("value", "!=", JSON.stringify(value ?? null))
+      .executeTakeFirst();
+    replaced += Number(result.numDeletedRows);
+  }
+  return replaced;
+}

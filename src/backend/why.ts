@@ -269,7 +269,7 @@ const short = (hash: string) => hash.slice(0, 8);
  * tokens the task hash covers, one space apart: comments and formatting do not count), so
  * statements and blocks are put back on lines of their own.
  */
-function layout(source: string): string {
+export function layout(source: string): string {
   if (source.includes("\n")) return source.endsWith("\n") ? source : `${source}\n`;
   let depth = 0;
   const lines: string[] = [];

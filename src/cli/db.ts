@@ -1,8 +1,9 @@
 /**
  * `redun db info | versions | upgrade [VERSION] | downgrade VERSION | check`.
  */
+import fs from "node:fs";
 import type { Command } from "commander";
-import { openDatabase } from "../backend/database.ts";
+import { openDatabase, type DatabaseHandle } from "../backend/database.ts";
 import { backendOptionsFromConfig } from "../backend/from-config.ts";
 import { checkDatabase } from "../backend/db-check.ts";
 import { migrateTo, schemaVersion, versionHistory } from "../backend/migrate.ts";
@@ -14,20 +15,44 @@ import {
 import { UsageError } from "./error-report.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
 
+/**
+ * Opens the configured database, runs `fn`, and closes it. `readOnly` (info, check,
+ * versions): no `.redun/` or database file is created, and SQLite is opened read-only; a
+ * SQLite file that does not exist yet reads as an empty database (schema version 0).
+ */
 async function withDatabase<T>(
   global: GlobalOptions,
-  fn: (handle: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
+  readOnly: boolean,
+  fn: (handle: DatabaseHandle) => Promise<T>,
 ): Promise<T> {
-  const options = backendOptionsFromConfig(loadCliConfig(global).backend);
-  const handle = await openDatabase(options.dbUri!, {
-    sqlitePath: options.sqlitePath,
-    connection: options.connection,
-  });
+  const options = backendOptionsFromConfig(loadCliConfig(global, { readOnly }).backend);
+  const file = options.sqlitePath;
+  const missing =
+    readOnly &&
+    file !== undefined &&
+    file !== ":memory:" &&
+    !/^postgres(ql)?:\/\//.test(options.dbUri ?? "") &&
+    !options.connection?.awsSecretName &&
+    !fs.existsSync(file);
+  const handle = missing
+    ? { ...(await openDatabase("sqlite:///:memory:")), location: `${file} (no file yet)` }
+    : await openDatabase(options.dbUri!, {
+        sqlitePath: options.sqlitePath,
+        connection: { ...options.connection, readOnly },
+      });
   try {
     return await fn(handle);
   } finally {
     await handle.close();
   }
+}
+
+/** A database newer than this library: nothing here can migrate or check it. */
+function tooNew(handle: DatabaseHandle, version: number, what: string): UsageError {
+  return new UsageError(
+    `the database ${handle.location} is at schema version ${version}, newer than this redun ` +
+      `knows (latest ${LATEST_VERSION}): upgrade redun to ${what} it`,
+  );
 }
 
 function parseVersion(text: string): number {
@@ -46,7 +71,7 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
   db.command("info")
     .description("where the database is and its schema version")
     .action(() =>
-      withDatabase(global(), async (handle) => {
+      withDatabase(global(), true, async (handle) => {
         const version = await schemaVersion(handle);
         const status =
           version === LATEST_VERSION
@@ -55,7 +80,9 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
               ? "too new for this redun: upgrade redun"
               : version >= COMPATIBLE_VERSIONS.min
                 ? "usable; `redun db upgrade` brings it to the latest version"
-                : "not usable yet: run `redun db upgrade`";
+                : handle.location.endsWith("(no file yet)")
+                  ? "no database yet: `redun init` or the first `redun run` makes it"
+                  : "not usable yet: run `redun db upgrade`";
         process.stdout.write(
           `location: ${handle.location}\ndialect: ${handle.dialect}\nschema version: ${version}\n` +
             `library schema: ${LATEST_VERSION} (compatible ${COMPATIBLE_VERSIONS.min}-${COMPATIBLE_VERSIONS.max})\n` +
@@ -67,11 +94,12 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
   db.command("check")
     .description("check the database: SQLite's integrity check, and that provenance is whole")
     .action(() =>
-      withDatabase(global(), async (handle) => {
+      withDatabase(global(), true, async (handle) => {
         let problems: string[];
         let checked: string[] = [];
         try {
           const version = await schemaVersion(handle);
+          if (version > COMPATIBLE_VERSIONS.max) throw tooNew(handle, version, "check");
           if (version < COMPATIBLE_VERSIONS.min) {
             throw new UsageError(
               `the database ${handle.location} has no provenance tables yet (schema version ` +
@@ -98,8 +126,11 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
   db.command("versions")
     .description("the schema versions there are, and the database's history")
     .action(() =>
-      withDatabase(global(), async (handle) => {
+      withDatabase(global(), true, async (handle) => {
         const current = await schemaVersion(handle);
+        if (current > LATEST_VERSION) {
+          process.stdout.write(`* ${current}  (newer than this redun: upgrade redun)\n`);
+        }
         for (const m of MIGRATIONS) {
           process.stdout.write(
             `${m.version === current ? "*" : " "} ${m.version}  ${m.description}\n`,
@@ -114,9 +145,11 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
     .description("migrate the schema up (default: to the latest version)")
     .argument("[version]", "target version")
     .action((version?: string) =>
-      withDatabase(global(), async (handle) => {
+      withDatabase(global(), false, async (handle) => {
         const target = version === undefined ? LATEST_VERSION : parseVersion(version);
-        if (target < (await schemaVersion(handle)))
+        const current = await schemaVersion(handle);
+        if (current > LATEST_VERSION) throw tooNew(handle, current, "migrate");
+        if (target < current)
           throw new UsageError(`version ${target} is older: use \`redun db downgrade ${target}\``);
         const steps = await migrateTo(handle, target);
         process.stdout.write(
@@ -131,9 +164,11 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
     .description("migrate the schema down to a version")
     .argument("<version>", "target version")
     .action((version: string) =>
-      withDatabase(global(), async (handle) => {
+      withDatabase(global(), false, async (handle) => {
         const target = parseVersion(version);
-        if (target > (await schemaVersion(handle)))
+        const current = await schemaVersion(handle);
+        if (current > LATEST_VERSION) throw tooNew(handle, current, "migrate");
+        if (target > current)
           throw new UsageError(`version ${target} is newer: use \`redun db upgrade ${target}\``);
         const steps = await migrateTo(handle, target);
         process.stdout.write(

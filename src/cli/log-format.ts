@@ -3,7 +3,7 @@
  * whose values are in the wire format. Everything shown comes from the database, so the
  * same rows always print the same text.
  */
-import { inspect } from "node:util";
+import { preview } from "../backend/value-preview.ts";
 import type {
   CallInfo,
   ExecutionInfo,
@@ -14,6 +14,8 @@ import type {
 } from "../backend/queries.ts";
 import type { Tag } from "../backend/tags.ts";
 import type { Wire } from "../values/serialize.ts";
+
+export { preview };
 
 /** A value as JSON: identity, a one-line preview, and the value in the wire format. */
 export interface ValueJson {
@@ -34,22 +36,6 @@ export interface JobView extends JobInfo {
 /** A job tree node with its call description. */
 export interface JobTreeView extends JobView {
   children: JobTreeView[];
-}
-
-/** A short one-line rendering of a value. */
-export function preview(value: unknown, width = 60): string {
-  let text: string;
-  if (value instanceof Error) text = `${value.name}: ${value.message}`;
-  else
-    text = inspect(value, {
-      depth: 2,
-      breakLength: Infinity,
-      maxArrayLength: 10,
-      maxStringLength: width,
-      colors: false,
-    });
-  text = text.replace(/\s*\n\s*/g, " ");
-  return text.length > width ? text.slice(0, width - 1) + "…" : text;
 }
 
 /** A value as JSON (the value as stored, so a type this process cannot decode loses nothing). */

@@ -4,8 +4,10 @@
  * execution's job tree (`-` the latest, `~N` the N-th latest); a job's call, arguments and
  * result (or error); a call; a value and where it came from; a task's versions and the
  * executions that ran it (by name); jobs by status (`--job-status`); and why a job ran or was
- * replayed (`--why JOB`). IDs may be shortened to an unambiguous prefix.
+ * replayed (`--why JOB`); a file's lineage by its path. IDs may be shortened to an unambiguous prefix.
  */
+import fs from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
 import type { Backend } from "../backend/backend.ts";
 import {
@@ -14,7 +16,6 @@ import {
   getExecution,
   getJob,
   getValue,
-  getValues,
   jobTree,
   listExecutions,
   resolveId,
@@ -27,7 +28,15 @@ import {
 import { getTags } from "../backend/tags.ts";
 import { listJobs, taskHistory } from "../backend/history.ts";
 import { explainJob } from "../backend/why.ts";
-import { formatExplanation, formatJobList, formatTaskHistory } from "./log-history.ts";
+import { fileLineage } from "../backend/file-lineage.ts";
+import { describeJobCalls } from "../backend/job-calls.ts";
+import { isUri } from "../files/filesystem.ts";
+import {
+  formatExplanation,
+  formatFileLineage,
+  formatJobList,
+  formatTaskHistory,
+} from "./log-history.ts";
 import { withBackendAndTypes } from "./value-types.ts";
 import { UsageError } from "./error-report.ts";
 import {
@@ -117,46 +126,15 @@ function executionFilter(options: LogOptions): ExecutionFilter {
   };
 }
 
+/** Whether `redun log`'s argument names a file (a path with a slash, a URI, or a file here). */
+function looksLikePath(id: string): boolean {
+  return id.includes("/") || isUri(id) || fs.existsSync(id);
+}
+
 /** Jobs with a one-line description of their calls (`task(x=1, y=2)`). */
 export async function describeJobs(backend: Backend, jobs: JobInfo[]): Promise<JobView[]> {
-  const callHashes = [...new Set(jobs.flatMap((j) => (j.callHash ? [j.callHash] : [])))];
-  const args: {
-    call_hash: string;
-    value_hash: string;
-    arg_key: string | null;
-    arg_position: number | null;
-  }[] = [];
-  for (let i = 0; i < callHashes.length; i += 500) {
-    args.push(
-      ...(await backend.db
-        .selectFrom("argument")
-        .select(["call_hash", "value_hash", "arg_key", "arg_position"])
-        .where("call_hash", "in", callHashes.slice(i, i + 500))
-        .orderBy("call_hash")
-        .orderBy("arg_position")
-        .execute()),
-    );
-  }
-  const values = await getValues(
-    backend,
-    args.map((a) => a.value_hash),
-  );
-  const byCall = new Map<string, string[]>();
-  for (const a of args) {
-    const list = byCall.get(a.call_hash) ?? [];
-    const value = values.get(a.value_hash);
-    const text = value ? preview(value.value, 30) : "?";
-    list.push(a.arg_key ? `${a.arg_key}=${text}` : text);
-    byCall.set(a.call_hash, list);
-  }
-  return jobs.map((job) => {
-    // A failed call records no arguments.
-    const call =
-      job.callHash && job.status !== "FAILED"
-        ? `${job.taskName}(${(byCall.get(job.callHash) ?? []).join(", ")})`
-        : `${job.taskName}(…)`;
-    return { ...job, call };
-  });
+  const calls = await describeJobCalls(backend, jobs);
+  return jobs.map((job) => ({ ...job, call: calls.get(job.id)! }));
 }
 
 function withViews(nodes: JobNode[], views: Map<string, JobView>): JobTreeView[] {
@@ -197,6 +175,14 @@ async function show(
         n === 1 ? "No executions yet." : `There are fewer than ${n} executions.`,
       );
     id = execution.id;
+  } else if (id && looksLikePath(id)) {
+    const where = isUri(id) ? id : path.resolve(id);
+    // Recorded as the workflow named it: absolute, or relative to where it ran (here, most
+    // likely).
+    const spellings = isUri(id) ? [id] : [where, path.relative(process.cwd(), where), id];
+    const versions = await fileLineage(db, spellings);
+    if (versions.length > 0 || !/^[0-9a-f-]+$/i.test(id))
+      return out({ path: where, versions }, () => formatFileLineage(where, versions));
   } else if (id && /[^0-9a-f-]/i.test(id)) {
     // Ids are hexadecimal (hashes, UUIDs): anything else may be a task's name.
     const histories = await taskHistory(db, id);
@@ -268,7 +254,8 @@ export function logCommand(program: Command): void {
     .argument(
       "[id]",
       "execution, job, call or value id (or an unambiguous prefix); - or ~N (the latest " +
-        "execution, the N-th latest); or a task name (its versions and executions)",
+        "execution, the N-th latest); a task name (its versions and executions); or a file " +
+        "path or URI (the calls that produced it and those that read it)",
     )
     .option("--format <format>", "text or json", "text")
     .option("--limit <n>", "most executions (or jobs) to list", "50")
@@ -289,8 +276,12 @@ export function logCommand(program: Command): void {
             "give no id",
         );
       if (options.why && id) throw new UsageError("--why takes the job id: give no other id");
-      await withBackendAndTypes(program.opts<GlobalOptions>(), async (backend) => {
-        process.stdout.write(await show(backend, id, options));
-      });
+      await withBackendAndTypes(
+        program.opts<GlobalOptions>(),
+        async (backend) => {
+          process.stdout.write(await show(backend, id, options));
+        },
+        { readOnly: true },
+      );
     });
 }

@@ -1,17 +1,20 @@
 /**
  * The `redun` command line.
  */
-import fs from "node:fs";
 import { Command, CommanderError } from "commander";
 import { formatError } from "./error-report.ts";
 import type { RunCommandOptions } from "./run.ts";
 import { dbCommand } from "./db.ts";
+import { federatedCommands } from "./federated-command.ts";
 import { fsCommand } from "./fs.ts";
+import { launchCommand } from "./launch-command.ts";
 import { logCommand } from "./log.ts";
 import { oneshotCommand } from "./oneshot-command.ts";
+import { serverCommand } from "./server-command.ts";
 import { tagCommand } from "./tag.ts";
 import { transferCommands } from "./transfer-commands.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
+import { packageVersion } from "../values/package-version.ts";
 
 /**
  * True when this is the compiled package (dist/). Run from its sources, redun is already
@@ -31,12 +34,6 @@ async function prepareCommand(command: Command): Promise<void> {
   if (command.name() === "run") preload.push(new URL("./run.js", import.meta.url).href);
   const { enableTypeScript } = await import("../loader/enable.mjs");
   await enableTypeScript(preload);
-}
-
-/** The package's version, from its package.json (two folders up from src/cli or dist/cli). */
-function packageVersion(): string {
-  const text = fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8");
-  return (JSON.parse(text) as { version: string }).version;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -75,6 +72,11 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--context <path=value>", "context value at a dotted path (repeatable)", collect)
     .option("--dryrun", "report the jobs that would run, and run nothing")
     .option("--execution-id <id>", "id for the new execution")
+    .option(
+      "--log-level <level>",
+      "DEBUG, INFO (a line per job), WARNING or ERROR (default: [scheduler] log_level, INFO)",
+    )
+    .option("--tag <key=value>", "tag for the new execution (repeatable)", collect)
     .option("-o, --option <key=value>", "task option for the root call (repeatable)", collect)
     .passThroughOptions()
     .allowUnknownOption()
@@ -109,6 +111,9 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   transferCommands(program);
   fsCommand(program);
   oneshotCommand(program, setExitCode);
+  serverCommand(program);
+  launchCommand(program, setExitCode);
+  federatedCommands(program, setExitCode);
   return program;
 }
 

@@ -5,22 +5,93 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Backend, type BackendOptions } from "../backend/backend.ts";
+import { openDatabase } from "../backend/database.ts";
 import { backendOptionsFromConfig } from "../backend/from-config.ts";
+import { schemaVersion } from "../backend/migrate.ts";
 import { Config, CONFIG_DIR_NAME, CONFIG_FILE_NAME } from "../config/config.ts";
 import { UsageError } from "./error-report.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
 
-/** Opens the configured repository, runs `fn`, and closes it. */
+/** How a command opens the repository. */
+export interface OpenRepositoryOptions {
+  /**
+   * The command only reads (`log`, `tag list`, `export`): no `.redun/` or database file is
+   * created, nothing is migrated, and a SQLite file the user cannot write is read as it is.
+   * A repository whose database does not exist yet (or is empty) reads as an empty one.
+   */
+  readOnly?: boolean;
+}
+
+/**
+ * Opens the configured repository, runs `fn`, and closes it. A SQLite database the user
+ * cannot write is opened read-only even when `readOnly` is not asked for, so that reading
+ * someone else's repository works (a write then fails naming the database).
+ */
 export async function withBackend<T>(
   global: GlobalOptions,
   fn: (backend: Backend) => Promise<T>,
+  options: OpenRepositoryOptions = {},
 ): Promise<T> {
-  const config = loadCliConfig(global);
-  const backend = await Backend.open(backendOptionsFromConfig(config.backend));
+  const config = loadCliConfig(global, options);
+  const backend = await openBackend(backendOptionsFromConfig(config.backend), options);
   try {
     return await fn(backend);
   } finally {
     await backend.close();
+  }
+}
+
+/** Opens a backend, read-only when asked or when its SQLite file cannot be written. */
+export async function openBackend(
+  options: BackendOptions,
+  { readOnly = false }: OpenRepositoryOptions = {},
+): Promise<Backend> {
+  const sqlitePath = isSqlite(options) ? options.sqlitePath : undefined;
+  const file = sqlitePath && sqlitePath !== ":memory:" ? sqlitePath : undefined;
+  if (!readOnly && !(file && fs.existsSync(file) && !writable(file))) {
+    return Backend.open(options);
+  }
+  const connection = { ...options.connection, readOnly: true };
+  if (file && (!fs.existsSync(file) || (await emptySqlite(options, connection)))) {
+    // Nothing recorded yet: an empty database in memory answers every question.
+    return Backend.open({ ...options, dbUri: "sqlite:///:memory:", sqlitePath: ":memory:" });
+  }
+  return Backend.open({
+    ...options,
+    connection,
+    // A SQLite file read-only cannot be migrated; a server database is as configured.
+    automigrate: file ? false : options.automigrate,
+  });
+}
+
+function isSqlite(options: BackendOptions): boolean {
+  return !options.connection?.awsSecretName && !/^postgres(ql)?:\/\//.test(options.dbUri ?? "");
+}
+
+/** Whether this user may write a SQLite file and make its lock files beside it. */
+function writable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+    fs.accessSync(path.dirname(file), fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a SQLite file has no provenance tables (schema version 0). */
+async function emptySqlite(
+  options: BackendOptions,
+  connection: BackendOptions["connection"],
+): Promise<boolean> {
+  const handle = await openDatabase(options.dbUri!, {
+    sqlitePath: options.sqlitePath,
+    connection,
+  });
+  try {
+    return (await schemaVersion(handle)) === 0;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -17,6 +17,8 @@ import { readTaskSignature, untypedParams } from "./signature.ts";
 import { formatTaskHelp, parseTaskArgs } from "./task-args.ts";
 import { importModule } from "../api/workflow-module.ts";
 import { UsageError } from "./error-report.ts";
+import { LOG_LEVELS, type LogLevel } from "../config/config.ts";
+import { canShowProgress, startProgress } from "./run-progress.ts";
 import { createScheduler, loadCliConfig, type GlobalOptions } from "./setup.ts";
 
 /**
@@ -32,6 +34,21 @@ function importErrorLine(error: unknown): string {
   return `${path.relative(process.cwd(), located[1]!)}:${located[2]}: ${located[3]}`;
 }
 
+/**
+ * A task's parameters with their types: the task's own analysis (found by its call site,
+ * cached with the task hash's), else a by-name reading of its file, else just their names.
+ */
+export function taskParams(task: Task, modulePath: string) {
+  return (
+    taskParameters(task)?.map((p) => p.info) ??
+    readTaskSignature(task.modulePath ?? modulePath, {
+      functionName: task.func.name,
+      taskName: task.name,
+    }) ??
+    untypedParams(task.paramNames)
+  );
+}
+
 /** Options of `redun run`. */
 export interface RunCommandOptions {
   cache: boolean;
@@ -44,6 +61,19 @@ export interface RunCommandOptions {
   dryrun?: boolean;
   executionId?: string;
   option?: string[];
+  /** `--log-level`: DEBUG, INFO, WARNING or ERROR (any case). */
+  logLevel?: string;
+  /** `--tag key=value`, repeatable. */
+  tag?: string[];
+}
+
+/** `--log-level` checked: one of the levels, any case. */
+function parseLogLevel(text: string | undefined): LogLevel | undefined {
+  if (text === undefined) return undefined;
+  const level = text.toUpperCase() as LogLevel;
+  if (!LOG_LEVELS.includes(level))
+    throw new UsageError(`--log-level expects one of ${LOG_LEVELS.join(", ")}, got "${text}"`);
+  return level;
 }
 
 /** Imports a workflow file, with a clear error for a missing or broken file. */
@@ -108,6 +138,11 @@ function keyAndValue(flag: string, shape: string, pair: string): [string, unknow
   }
 }
 
+/** `--tag key=value` (values read as JSON when they parse, else as strings). */
+export function parseRunTags(pairs: readonly string[] = []): Record<string, unknown> {
+  return Object.fromEntries(pairs.map((pair) => keyAndValue("--tag", "key=value", pair)));
+}
+
 /**
  * The run's context from `--context-file FILE.json` and `--context a.b=value` (values read as
  * JSON when they parse, else as strings), later ones merged over earlier ones.
@@ -169,21 +204,16 @@ export async function runCommand(
   taskArgv: string[],
   options: RunCommandOptions,
 ): Promise<number> {
+  const logLevel = parseLogLevel(options.logLevel);
   const config = loadCliConfig(global);
-  process.stderr.write(`[redun] Config dir: ${config.configDir}\n`);
+  const level = logLevel ?? config.scheduler.logLevel;
+  const quiet = level === "WARNING" || level === "ERROR";
+  if (!quiet) process.stderr.write(`[redun] Config dir: ${config.configDir}\n`);
   const modulePath = await importWorkflow(file);
   const task = resolveTask(taskName, modulePath);
-  // The task's own analysis (found by its call site, cached with the task hash's), else a
-  // by-name reading of the file.
-  const params =
-    taskParameters(task)?.map((p) => p.info) ??
-    readTaskSignature(task.modulePath ?? modulePath, {
-      functionName: task.func.name,
-      taskName: task.name,
-    }) ??
-    untypedParams(task.paramNames);
+  const params = taskParams(task, modulePath);
   if (taskArgv.includes("--help") || taskArgv.includes("-h")) {
-    process.stdout.write(formatTaskHelp(task.fullname, params) + "\n");
+    process.stdout.write(formatTaskHelp(task.fullname, params, undefined, file) + "\n");
     return 0;
   }
   const args = parseTaskArgs(task.fullname, params, taskArgv, {
@@ -193,7 +223,10 @@ export async function runCommand(
   const callOptions = parseTaskOptions(options.option);
   const context = parseRunContext(options.contextFile, options.context);
   const scheduler = await createScheduler(config, global);
+  if (logLevel) scheduler.setLogLevel(logLevel);
   const signals = interruptOn(scheduler);
+  const stopProgress =
+    !quiet && canShowProgress(process.stderr) ? await startProgress(scheduler) : undefined;
   try {
     const result = await scheduler.run(task(...(args as any[])), {
       cache: options.cache,
@@ -204,6 +237,7 @@ export async function runCommand(
       options: callOptions,
       context,
       prov: options.prov,
+      tags: parseRunTags(options.tag),
     });
     process.stdout.write(formatResult(result) + "\n");
     // Every job finished within the grace period: the result stands, but the command still
@@ -230,6 +264,7 @@ export async function runCommand(
     }
     throw error;
   } finally {
+    stopProgress?.();
     signals.remove();
     await scheduler.close();
   }

@@ -33,7 +33,9 @@ export async function createScheduler(config: Config, global: GlobalOptions): Pr
   const where = `[scheduler] setup_scheduler in ${config.path}`;
   const separator = spec.lastIndexOf("::");
   if (separator <= 0)
-    throw new ConfigError(`${where}: expected file_or_module::function_name, got "${spec}"`);
+    throw new ConfigError(
+      `${where}: expected file_or_module::function_name, got ${JSON.stringify(spec)}`,
+    );
   const target = spec.slice(0, separator);
   const functionName = spec.slice(separator + 2);
   const file = resolveSetupModule(target, config, where);

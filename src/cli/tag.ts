@@ -1,11 +1,12 @@
 /**
- * `redun tag add ID key=value...`, `redun tag rm ID key[=value]...`,
+ * `redun tag add ID key=value...`, `redun tag update ID key=value...` (replacing the values
+ * those keys had), `redun tag rm ID key[=value]...`,
  * `redun tag list [ID] [--format json]`: labels on executions, jobs, calls and values.
  * Values are JSON when they parse as JSON, else strings.
  */
 import type { Command } from "commander";
 import { resolveId } from "../backend/queries.ts";
-import { addTags, getTags, removeTags, type Tag } from "../backend/tags.ts";
+import { addTags, getTags, removeTags, updateTags, type Tag } from "../backend/tags.ts";
 import type { withBackend } from "./repositories.ts";
 import { withBackendAndTypes } from "./value-types.ts";
 import { UsageError } from "./error-report.ts";
@@ -62,6 +63,22 @@ export function tagCommand(program: Command): void {
     );
 
   tag
+    .command("update")
+    .description("set tags on a record, replacing the values their keys had")
+    .argument("<id>", "id (or unambiguous prefix)")
+    .argument("<tags...>", "key=value pairs")
+    .action((id: string, pairs: string[]) =>
+      withBackendAndTypes(global(), async (backend) => {
+        const target = await resolve(backend, id);
+        const tags = pairs.map((p) => parsePair(p, true));
+        const replaced = await updateTags(backend.db, target.type, target.id, tags);
+        process.stdout.write(
+          `${tags.length} tag(s) set on ${target.type} ${target.id} (${replaced} old value(s) replaced)\n`,
+        );
+      }),
+    );
+
+  tag
     .command("rm")
     .description("remove tags (key, or key=value) from a record")
     .argument("<id>", "id (or unambiguous prefix)")
@@ -84,14 +101,18 @@ export function tagCommand(program: Command): void {
     .argument("[id]", "id (or unambiguous prefix)")
     .option("--format <format>", "text or json", "text")
     .action((id: string | undefined, options: { format: string }) =>
-      withBackendAndTypes(global(), async (backend) => {
-        const target = id ? await resolve(backend, id) : undefined;
-        const tags = target
-          ? await getTags(backend.db, target.type, [target.id])
-          : await getTags(backend.db);
-        process.stdout.write(
-          options.format === "json" ? JSON.stringify(tags, null, 2) + "\n" : formatTags(tags),
-        );
-      }),
+      withBackendAndTypes(
+        global(),
+        async (backend) => {
+          const target = id ? await resolve(backend, id) : undefined;
+          const tags = target
+            ? await getTags(backend.db, target.type, [target.id])
+            : await getTags(backend.db);
+          process.stdout.write(
+            options.format === "json" ? JSON.stringify(tags, null, 2) + "\n" : formatTags(tags),
+          );
+        },
+        { readOnly: true },
+      ),
     );
 }

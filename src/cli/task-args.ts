@@ -8,6 +8,7 @@
  * otherwise: `--n 3` gives `3`, `--s abc` gives `"abc"`, `--o '{"a":1}'` gives an object.
  */
 import { describeType, type ParamInfo, type ParamType } from "./signature.ts";
+import { describeShape, shapeProblem, showValue } from "./arg-shapes.ts";
 import { RedunError } from "../values/errors.ts";
 import { registerErrorClass } from "../values/serialize.ts";
 
@@ -173,19 +174,22 @@ export function parseTaskArgs(
 /**
  * Help text for a task: a usage line, then one line per parameter with its type and default.
  *
+ * @param file - the workflow file as the user named it (`FILE` when not known).
  * @example
- * Usage: redun run FILE acme.main --x NUMBER [--y NUMBER] [--names STRING...]
+ * Usage: redun run workflow.ts acme.main --x NUMBER [--y NUMBER] [--names STRING...]
  */
 export function formatTaskHelp(
   taskFullname: string,
   params: ParamInfo[],
   description?: string,
+  file = "FILE",
 ): string {
   const usage = params.map((p) => {
     const option = p.type.kind === "boolean" ? `--${p.name}` : `--${p.name} ${metavar(p.type)}`;
     return p.optional ? `[${option}]` : option;
   });
-  const lines = [["Usage: redun run FILE", taskFullname, ...usage].join(" ")];
+  const shownFile = /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replace(/'/g, "'\\''")}'`;
+  const lines = [["Usage: redun run", shownFile, taskFullname, ...usage].join(" ")];
   if (description?.trim()) lines.push("", description.trim());
   if (params.length > 0) {
     lines.push("", "Arguments:");
@@ -297,7 +301,7 @@ function expectedText(type: ParamType): string {
     case "dir":
       return "a directory path";
     case "json":
-      return "JSON";
+      return type.shape ? `JSON of type ${describeShape(type.shape)}` : "JSON";
     case "choice":
       return `one of ${type.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "array":
@@ -354,12 +358,15 @@ function convertWord(
     case "dir":
       if (word === "") throw fail();
       return type.kind === "file" ? factories.file(word) : factories.dir(word);
-    case "json":
+    case "json": {
+      let parsed: unknown;
       try {
-        return JSON.parse(word);
+        parsed = JSON.parse(word);
       } catch (err) {
         throw fail((err as Error).message);
       }
+      return checkShape(taskName, param, type, parsed);
+    }
     case "array": {
       // An array inside an array (an element of `number[][]`): one JSON array per word.
       const parsed = parseJson(word);
@@ -371,6 +378,27 @@ function convertWord(
       return parsed === NOT_JSON ? word : parsed;
     }
   }
+}
+
+/**
+ * A parsed JSON value, checked against the shape its parameter's annotation promises: one
+ * line naming the task, the argument, the place in the value and what was expected there.
+ */
+function checkShape(
+  taskName: string,
+  param: ParamInfo,
+  type: Extract<ParamType, { kind: "json" }>,
+  value: unknown,
+): unknown {
+  const problem = type.shape && shapeProblem(value, type.shape);
+  if (problem !== undefined) {
+    throw new TaskArgsError(
+      `invalid value ${showValue(value)} for argument --${param.name} of task ${taskName}: ` +
+        `expected ${describeShape(type.shape!)}${problem ? ` (${oneLine(problem)})` : ""}`,
+      param.name,
+    );
+  }
+  return value;
 }
 
 const NOT_JSON = Symbol("not JSON");
@@ -440,6 +468,7 @@ function convertJson(
       if (!Array.isArray(value)) throw fail();
       return value.map((v) => convertJson(taskName, param, type.element, v, factories));
     case "json":
+      return checkShape(taskName, param, type, value);
     case "unknown":
       return value;
     default:

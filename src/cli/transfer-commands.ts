@@ -14,6 +14,9 @@ import { withBackendAndTypes } from "./value-types.ts";
 import { UsageError } from "./error-report.ts";
 import type { GlobalOptions } from "./global.ts";
 
+/** `export` only reads: it creates no repository and opens SQLite read-only. */
+const READ_ONLY = { readOnly: true };
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -40,20 +43,24 @@ export function transferCommands(program: Command): void {
     .argument("[file]", "output file (default: standard output)")
     .option("--execution <id>", "only this execution and what it references (repeatable)", collect)
     .action((file: string | undefined, options: { execution?: string[] }) =>
-      withBackendAndTypes(global(), async (backend) => {
-        const ids = await executionIds(backend, options.execution);
-        const toStdout = !file || file === "-";
-        const out = toStdout ? process.stdout : fs.createWriteStream(file);
-        const count = await writeExport(backend, out, { executionIds: ids });
-        if (!toStdout) {
-          await new Promise<void>((resolve, reject) =>
-            (out as fs.WriteStream).end((error?: Error | null) =>
-              error ? reject(error) : resolve(),
-            ),
-          );
-        }
-        process.stderr.write(`[redun] Exported ${count} rows.\n`);
-      }),
+      withBackendAndTypes(
+        global(),
+        async (backend) => {
+          const ids = await executionIds(backend, options.execution);
+          const toStdout = !file || file === "-";
+          const out = toStdout ? process.stdout : fs.createWriteStream(file);
+          const count = await writeExport(backend, out, { executionIds: ids });
+          if (!toStdout) {
+            await new Promise<void>((resolve, reject) =>
+              (out as fs.WriteStream).end((error?: Error | null) =>
+                error ? reject(error) : resolve(),
+              ),
+            );
+          }
+          process.stderr.write(`[redun] Exported ${count} rows.\n`);
+        },
+        READ_ONLY,
+      ),
     );
 
   program

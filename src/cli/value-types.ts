@@ -6,7 +6,7 @@
  * so other commands (and `--help`) pay nothing.
  */
 import type { Backend } from "../backend/backend.ts";
-import { withBackend } from "./repositories.ts";
+import { withBackend, type OpenRepositoryOptions } from "./repositories.ts";
 import type { GlobalOptions } from "./global.ts";
 
 /** Imports the modules that register the built-in value types (once; later calls are free). */
@@ -24,7 +24,8 @@ export async function loadValueTypes(): Promise<void> {
 export async function withBackendAndTypes<T>(
   global: GlobalOptions,
   fn: (backend: Backend) => Promise<T>,
+  options: OpenRepositoryOptions = {},
 ): Promise<T> {
   await loadValueTypes();
-  return withBackend(global, fn);
+  return withBackend(global, fn, options);
 }

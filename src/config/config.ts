@@ -6,16 +6,21 @@ import fs from "node:fs";
 import path from "node:path";
 import { ConfigError } from "./config-error.ts";
 import { own, parseIni, type IniData } from "./ini.ts";
-import {
-  executorSchema,
-  executorSchemaPending,
-  inheritedOptions,
-  markInheritedOptions,
-} from "./executor-options.ts";
+import { executorSchema, inheritedOptions } from "./executor-options.ts";
 import { parseOptions, type OptionSchema, type ParsedOptions } from "./option-schema.ts";
 import { DEFAULT_INI } from "./default-ini.ts";
+import {
+  EXECUTORS_PREFIX,
+  FEDERATED_PREFIX,
+  ownOptions,
+  readExecutors,
+  readFederatedTasks,
+  type ExecutorConfig,
+  type FederatedTaskConfig,
+} from "./config-sections.ts";
 
 export { DEFAULT_INI };
+export type { ExecutorConfig, FederatedTaskConfig };
 
 /** The name of the configuration directory. */
 export const CONFIG_DIR_NAME = ".redun";
@@ -45,7 +50,14 @@ export interface SchedulerConfig {
    * `context_file` names (relative to the configuration directory); undefined with neither.
    */
   context: Record<string, unknown> | undefined;
+  /** How much a run prints (`log_level`): `DEBUG`, `INFO` (default), `WARNING` or `ERROR`. */
+  logLevel: LogLevel;
 }
+
+/** How much a run prints, as `[scheduler] log_level` and `redun run --log-level` name it. */
+export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
+/** The log levels, most verbose first. */
+export const LOG_LEVELS: readonly LogLevel[] = ["DEBUG", "INFO", "WARNING", "ERROR"];
 
 /** The `[backend]` section. */
 export interface BackendConfig {
@@ -72,34 +84,6 @@ export interface BackendConfig {
   dbRetries: number;
   /** How long, in seconds, to keep retrying an unreachable database before the run fails. */
   dbRetryMaxWait: number;
-}
-
-/** An `[executors.NAME]` section. */
-export interface ExecutorConfig {
-  type: string;
-  /** The section's options other than `type`, as written (interpolated strings). */
-  options: Record<string, string>;
-  /** The file that defined it (for messages). */
-  source: string;
-  /** The configuration directory of that file (for relative paths). */
-  configDir: string;
-}
-
-/** A `[federated_tasks.NAME]` section. */
-export interface FederatedTaskConfig {
-  namespace: string;
-  taskName: string;
-  loadModule: string;
-  /** The executor that has the execution context for this task. */
-  executor: string;
-  /** As written: absolute, or relative to the executor's entrypoint. */
-  configDir: string;
-  taskSignature?: string;
-  description?: string;
-  /** Other keys: passed on to the federated subrun as task options / configuration. */
-  extra: Record<string, string>;
-  /** The file that defined it (for messages). */
-  source: string;
 }
 
 /** Where to look for the configuration (see {@link loadConfig}). */
@@ -136,6 +120,7 @@ const SCHEDULER_SCHEMA = {
   federated_configs: { type: "lines", default: [] },
   context: { type: "json", default: undefined },
   context_file: { type: "string", default: undefined, isPath: true },
+  log_level: { type: "string", default: "INFO", choices: LOG_LEVELS },
 } satisfies OptionSchema;
 
 /**
@@ -150,16 +135,23 @@ export const BUILTIN_EXECUTORS: Readonly<
   process: { type: "local", options: { mode: "process" } },
 };
 
-const FEDERATED_TASK_REQUIRED = [
-  "namespace",
-  "task_name",
-  "load_module",
-  "executor",
-  "config_dir",
-] as const;
+/** The sections redun reads (`NAME` stands for any name), for the unknown-section warning. */
+const KNOWN_SECTIONS = [
+  "backend",
+  "scheduler",
+  "limits",
+  "tags",
+  `${EXECUTORS_PREFIX}NAME`,
+  `${FEDERATED_PREFIX}NAME`,
+];
 
-const EXECUTORS_PREFIX = "executors.";
-const FEDERATED_PREFIX = "federated_tasks.";
+function isKnownSection(name: string): boolean {
+  return KNOWN_SECTIONS.some((known) =>
+    known.endsWith(".NAME")
+      ? name.startsWith(known.slice(0, -"NAME".length)) && name.length > known.length - 4
+      : name === known,
+  );
+}
 const INT_RE = /^[+-]?\d+$/;
 const URL_RE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
@@ -209,6 +201,15 @@ export class Config {
       if (!executors[task.executor] && !Object.hasOwn(BUILTIN_EXECUTORS, task.executor)) {
         this.warn(
           `[federated_tasks.${name}] in ${task.source}: executor "${task.executor}" is not defined`,
+        );
+      }
+    }
+    if (!imported) {
+      for (const section of ini.sections.filter((name) => !isKnownSection(name))) {
+        this.warn(
+          `${this.where(section)}: unknown section, not read by redun (it reads ` +
+            `${KNOWN_SECTIONS.map((n) => `[${n}]`).join(", ")}); if a setup_scheduler ` +
+            "function reads it, `ignore_warnings = config` in [scheduler] silences this",
         );
       }
     }
@@ -304,7 +305,18 @@ export class Config {
       callLease: v.call_lease,
       federatedConfigs: [...new Set(v.federated_configs.map((p) => this.resolvePath(p)))],
       context: this.schedulerContext(v.context, v.context_file),
+      logLevel: v.log_level as LogLevel,
     };
+  }
+
+  /**
+   * The `[tags]` section: tags every execution started with this configuration gets
+   * (values read as JSON when they parse, else as strings), as `redun run --tag` adds them.
+   */
+  get tags(): Record<string, unknown> {
+    return Object.fromEntries(
+      Object.entries(this.own("tags")).map(([key, text]) => [key, parseTagValue(text)]),
+    );
   }
 
   /** `[scheduler] context` or `context_file` (already parsed and resolved), read once. */
@@ -406,7 +418,7 @@ export class Config {
     for (const [key, value] of Object.entries(this.own("limits"))) {
       if (!INT_RE.test(value) || Number(value) < 0 || !Number.isSafeInteger(Number(value))) {
         throw new ConfigError(
-          `${this.where("limits")} ${key}: expected a whole number of at least 0, got "${value}"`,
+          `${this.where("limits")} ${key}: expected a whole number of at least 0, got ${JSON.stringify(value)}`,
         );
       }
       limits[key] = Number(value);
@@ -512,82 +524,13 @@ function readConfigFile(file: string): string {
   }
 }
 
-function ownOptions(ini: IniData, section: string): Record<string, string> {
-  const values = ini.values[section] ?? {};
-  return Object.fromEntries((ini.ownKeys[section] ?? []).map((key) => [key, values[key]!]));
-}
-
-/** The `[executors.NAME]` sections of one file. */
-function readExecutors(ini: IniData, file: string, configDir: string) {
-  const executors: Record<string, ExecutorConfig> = {};
-  for (const section of ini.sections) {
-    if (section.startsWith("executor.")) {
-      const name = section.slice("executor.".length);
-      throw new ConfigError(
-        `[${section}] in ${file}: executor sections are named [executors.NAME] (with an s); rename it [executors.${name}]`,
-      );
-    }
-    if (!section.startsWith(EXECUTORS_PREFIX)) continue;
-    const name = section.slice(EXECUTORS_PREFIX.length);
-    const { type, ...options } = ownOptions(ini, section);
-    if (!type) {
-      throw new ConfigError(
-        `[${section}] in ${file}: the option "type" is required (local, alias, docker, aws_batch, aws_glue, k8s, …)`,
-      );
-    }
-    // DEFAULT options reach an executor when its type declares them (configparser
-    // inheritance, without warnings about DEFAULT keys meant for other sections). A built-in
-    // type not loaded yet gets them all, marked, and its parser keeps those it declares.
-    const schema = executorSchema(type) ?? {};
-    const pending = executorSchemaPending(type);
-    const inherited = new Set<string>();
-    for (const [key, value] of Object.entries(ini.values[section]!)) {
-      if (!(key in options) && key !== "type" && (pending || key in schema)) {
-        options[key] = value;
-        if (pending) inherited.add(key);
-      }
-    }
-    markInheritedOptions(options, inherited);
-    executors[name] = { type, options, source: file, configDir };
+/** A tag value as written: JSON when it parses (`3`, `true`, `"x"`), else the text. */
+export function parseTagValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
-  return executors;
-}
-
-/** The `[federated_tasks.NAME]` sections of one file. */
-function readFederatedTasks(ini: IniData, file: string) {
-  const tasks: Record<string, FederatedTaskConfig> = {};
-  for (const section of ini.sections) {
-    if (!section.startsWith(FEDERATED_PREFIX)) continue;
-    const name = section.slice(FEDERATED_PREFIX.length);
-    const options = ownOptions(ini, section);
-    for (const key of FEDERATED_TASK_REQUIRED) {
-      if (!options[key]) {
-        throw new ConfigError(`[${section}] in ${file}: the option "${key}" is required`);
-      }
-    }
-    const {
-      namespace,
-      task_name,
-      load_module,
-      executor,
-      config_dir,
-      task_signature,
-      description,
-      ...extra
-    } = options;
-    tasks[name] = {
-      namespace: namespace!,
-      taskName: task_name!,
-      loadModule: load_module!,
-      executor: executor!,
-      configDir: config_dir!,
-      taskSignature: task_signature,
-      description,
-      extra,
-      source: file,
-    };
-  }
-  return tasks;
 }
 
 /**

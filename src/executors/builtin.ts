@@ -9,7 +9,7 @@ import type { TaskOptionKind } from "../api/option-validation.ts";
 import type { BatchTaskOptions } from "./aws-batch/batch-task-options.ts";
 import type { GlueTaskOptions } from "./aws-glue/glue-task-options.ts";
 import type { DockerTaskOptions } from "./docker/docker-task-options.ts";
-import { registerExecutorLoader, unavailableExecutor } from "./executor.ts";
+import { registerExecutorLoader } from "./executor.ts";
 import type { K8sTaskOptions } from "./kubernetes/k8s-task-options.ts";
 
 /** The kind of each of a type's task options (every option of its interface, no other). */
@@ -55,9 +55,12 @@ const K8S_TASK_OPTIONS = {
   image: "string",
   vcpus: "number",
   memory: "number",
+  k8sNamespace: "string",
   serviceAccountName: "string",
   annotations: "stringRecord",
   k8sLabels: "stringRecord",
+  k8sRetries: "count",
+  timeout: "number",
 } as const satisfies Kinds<K8sTaskOptions>;
 
 registerExecutorLoader("local", async () => {
@@ -109,13 +112,14 @@ registerExecutorLoader(
   GLUE_TASK_OPTIONS,
 );
 
-// Not implemented yet: its options are checked, using one is one clear error.
-
 registerExecutorLoader(
   "k8s",
   async () => {
-    const { K8S_SCHEMA } = await import("./kubernetes/k8s-schema.ts");
-    return { factory: unavailableExecutor("k8s"), schema: K8S_SCHEMA };
+    const [{ createK8sExecutor }, { K8S_SCHEMA }] = await Promise.all([
+      import("./kubernetes/k8s-executor.ts"),
+      import("./kubernetes/k8s-schema.ts"),
+    ]);
+    return { factory: createK8sExecutor, schema: K8S_SCHEMA };
   },
   K8S_TASK_OPTIONS,
 );

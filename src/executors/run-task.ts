@@ -92,7 +92,7 @@ export async function runTask(
           `command (a string), not ${typeof result === "object" ? describeValue(result) : typeof result}`,
       );
     }
-    return (await runScript(result)).stdout;
+    return (await runScript(result, { signal })).stdout;
   }
   return mapValue(result, "postprocess", where);
 }

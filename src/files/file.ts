@@ -579,6 +579,7 @@ registerType(File, {
   deserialize: (d: { path: string; hash?: string | null; mode?: FileHashMode }) =>
     new File(d.path, { hash: d.hash ?? undefined, hashMode: d.mode ?? "stat" }),
   hash: (f) => f.hash,
+  path: (f) => f.path,
   isValid: (f) => f.isValid(),
   prepare: (f) => f.prepare(),
   // A task's result is hashed as it is when the task returns (local files; remote files a
@@ -592,6 +593,7 @@ registerType(Dir, {
   deserialize: (d: { path: string; hash?: string | null; mode?: FileHashMode }) =>
     new Dir(d.path, { hash: d.hash ?? undefined, hashMode: d.mode ?? "stat" }),
   hash: (d) => d.hash,
+  path: (d) => d.path,
   isValid: (d) => d.isValid(),
   prepare: (d) => d.prepare(),
   postprocess: (d) => d.refreshed(),

@@ -24,6 +24,7 @@
 import path from "node:path";
 import fs from "node:fs";
 import os from "node:os";
+import { fileURLToPath } from "node:url";
 import type { CallTaskOptions } from "../api/options.ts";
 import { task, type TaskExpression } from "../api/task.ts";
 import type { OPAQUE } from "../api/types.ts";
@@ -296,6 +297,27 @@ export const scriptTask = task(
   },
 );
 
+/** redun's own code (`src/` or `dist/`): its modules register themselves wherever it runs. */
+const ENGINE_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/**
+ * The modules a worker must import to know the filesystems registered here: the user's
+ * modules that registered one, never redun's own files (its loader, when the package is
+ * linked rather than installed under `node_modules`) nor anything that is not a file.
+ */
+function userFileSystemModules(): string[] {
+  return fileSystemModules().filter((file) => {
+    let user = userModules.get(file);
+    if (user === undefined) {
+      user =
+        path.isAbsolute(file) && !file.startsWith(ENGINE_DIR + path.sep) && fs.existsSync(file);
+      userModules.set(file, user);
+    }
+    return user;
+  });
+}
+const userModules = new Map<string, boolean>();
+
 /**
  * Runs a command as a task, with file staging (see the module documentation).
  *
@@ -342,5 +364,7 @@ export function script<O = undefined>(
   }
   const spec = outputs === undefined ? null : outputSpec(outputs, tempDir);
   const t = Object.keys(taskOptions).length > 0 ? scriptTask.options(taskOptions) : scriptTask;
-  return t(command, inputs, spec, tempDir, fileSystemModules()) as TaskExpression<ScriptResult<O>>;
+  return t(command, inputs, spec, tempDir, userFileSystemModules()) as TaskExpression<
+    ScriptResult<O>
+  >;
 }

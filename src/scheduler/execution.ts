@@ -6,6 +6,7 @@ import { contextValue, mergeContext, type JobContext } from "../api/job-context.
 import type { CallTaskOptions, CacheScope, TaskOptions } from "../api/options.ts";
 import { isTask, TaskExpression, type Task } from "../api/task.ts";
 import type { Backend } from "../backend/backend.ts";
+import type { Config } from "../config/config.ts";
 import { missReason } from "../backend/queries.ts";
 import { DatabaseUnavailableError } from "../backend/retry.ts";
 import {
@@ -30,8 +31,11 @@ import { Job, type CallResult } from "./job.ts";
 import { callHashOf, Recorder, type CallRecord } from "./recorder.ts";
 import { ClaimKeeper } from "./claim-keeper.ts";
 import type { JobStatusTable } from "./status.ts";
+import type { JobLog } from "./job-log.ts";
 import { submitJob, type SubmitServices } from "./submit.ts";
+import { schedulerTaskBody } from "./scheduler-task.ts";
 import { prepareValue } from "./validity.ts";
+import { tagPairs } from "./execution-tags.ts";
 
 /** How an execution was asked to run. */
 export interface ExecutionOptions {
@@ -48,12 +52,17 @@ export interface ExecutionOptions {
   prov?: boolean;
   /** How long a claim on a call lasts unless renewed (see `claim-keeper.ts`). */
   callLeaseMs?: number;
+  /** Tags recorded on the execution. */
+  tags?: [string, unknown][];
 }
 
 /** What the execution needs from its scheduler. */
 export interface ExecutionServices extends SubmitServices {
   backend: Backend;
   status: JobStatusTable;
+  jobLog: JobLog;
+  /** The scheduler's configuration (for scheduler tasks such as subrun). */
+  config?: Config;
 }
 
 /** A call in progress, shared by every call site with its eval hash (CSE). */
@@ -100,6 +109,8 @@ export class Execution {
   private readonly claims: ClaimKeeper;
   private aborted = false;
   private rootJob: Job | undefined;
+  /** The jobs an error failed, so that a `catch_` that recovers from it can say so. */
+  private readonly failedBy = new WeakMap<object, Job[]>();
   readonly dryrunMisses: DryRunEntry[] = [];
 
   constructor(
@@ -121,6 +132,9 @@ export class Execution {
       expr instanceof TaskExpression || !containsExpression(expr)
         ? expr
         : rootTask(new Delayed(expr instanceof Expression ? expr : new ValueExpression(expr)));
+    const { tags, dryrun, prov } = this.options;
+    if (tags?.length && !dryrun && prov !== false)
+      this.recorder.tags("execution", this.options.id, tags);
     try {
       return await this.evaluate(root, {
         job: undefined,
@@ -391,6 +405,7 @@ export class Execution {
       (result) => {
         this.services.status.move(job.task.fullname, undefined, "CACHED");
         job.state = "CACHED";
+        this.services.jobLog.cached(job, undefined, result.callHash, source);
         this.recorder.job(job, result.callHash, end());
         return result;
       },
@@ -418,6 +433,7 @@ export class Execution {
       backend.recordTask(task);
       this.recorder.job(job, null);
       if (Object.keys(job.context).length > 0) this.recorder.context(job, job.context);
+      if (options.tags) this.recorder.tags("job", job.id, tagPairs(options.tags));
     }
     const childScope: Scope = {
       job,
@@ -440,7 +456,7 @@ export class Execution {
       }
       if (cached?.callHash !== undefined) {
         // Ultimate reduction: the final value, trusted as is.
-        this.finishJob(job, "CACHED", cached.callHash);
+        this.finishJob(job, "CACHED", cached.callHash, args);
         return cached;
       }
       let result: unknown;
@@ -454,10 +470,23 @@ export class Execution {
           this.dryrunMisses.push({ call: description, reason: await this.missReason(call) });
           throw new DryRunMiss(description);
         }
+        const submit = (a: unknown[]) =>
+          submitJob(this.services, job, task, a, options, () => this.aborted);
+        const body = schedulerTaskBody(task); // e.g. subrun (scheduler-task.ts)
         result = await prepareValue(
           task === rootTask
             ? await task.func(...args)
-            : await submitJob(this.services, job, task, args, options, () => this.aborted),
+            : body
+              ? await body(args, {
+                  ...this.services,
+                  job,
+                  options,
+                  exportOptions: call.childExport,
+                  dryrun: this.options.dryrun,
+                  cache: this.options.cache,
+                  submit,
+                })
+              : await submit(args),
         );
         const resultHash = hashValue(result, `result of task "${task.fullname}"`);
         if (job.recorded && this.recordable(result, resultHash, task)) {
@@ -483,7 +512,7 @@ export class Execution {
       if (job.recorded && !cached?.knownCalls.includes(callHash)) {
         this.recorder.call(job, call, { value, valueHash }, callHash, children, subtreeTasks);
       }
-      this.finishJob(job, cached ? "CACHED" : "DONE", callHash);
+      this.finishJob(job, cached ? "CACHED" : "DONE", callHash, args);
       return { value, callHash, subtreeTasks };
     } catch (error) {
       this.failJob(job, call, error);
@@ -527,6 +556,7 @@ export class Execution {
             `catch_(): the handler must be a task, got ${describeValue(handler)}`,
           );
         }
+        this.recovered(error);
         const failed = failureInfo(error)?.callHash;
         return this.evaluateCall(handler(error), scope, [failed ? [failed] : []]);
       }
@@ -565,10 +595,29 @@ export class Execution {
     }
   }
 
+  /** The jobs an error failed, now that a `catch_` handler took it: recovered. */
+  private recovered(error: unknown): void {
+    if (error === null || typeof error !== "object") return;
+    for (const job of this.failedBy.get(error) ?? []) {
+      this.services.status.move(job.task.fullname, "FAILED", "RECOVERED");
+      if (failureInfo(error)?.jobId === job.id) this.services.jobLog.recovered(job);
+    }
+    this.failedBy.delete(error);
+  }
+
   // ---- recording -----------------------------------------------------------------------
 
-  private finishJob(job: Job, state: "DONE" | "CACHED", callHash: string): void {
+  private finishJob(
+    job: Job,
+    state: "DONE" | "CACHED",
+    callHash: string,
+    args: readonly unknown[],
+  ): void {
     this.services.status.move(job.task.fullname, job.state, state);
+    if (!isInternalTask(job.task)) {
+      if (state === "DONE") this.services.jobLog.done(job, callHash);
+      else this.services.jobLog.cached(job, args, callHash);
+    }
     job.state = state;
     if (job.recorded) this.recorder.job(job, callHash, new Date().toISOString());
   }
@@ -592,6 +641,14 @@ export class Execution {
     this.services.status.move(job.task.fullname, job.state, "FAILED");
     job.state = "FAILED";
     const first = markFailure(error, { task: job.task.fullname, jobId: job.id });
+    if (error !== null && typeof error === "object") {
+      const jobs = this.failedBy.get(error) ?? [];
+      jobs.push(job);
+      this.failedBy.set(error, jobs);
+    }
+    // Once, where it happened: the jobs above it fail with the same error.
+    if (first === undefined || first.jobId === job.id)
+      this.services.jobLog.failed(job, call.args, error);
     if (!job.recorded) return;
     try {
       const errorHash = hashValue(error, "error");

@@ -35,6 +35,10 @@ export class Job {
   readonly callSites = new Set<string>();
   /** The call recorded for this job when it failed. */
   failedCallHash: string | undefined;
+  /** How the job's lines name it (`72bd3a1e: acme.add(x=1)`), once one was printed. */
+  callText: string | undefined;
+  /** When the job started running (`performance.now()`), for its `Done` line. */
+  startedAt: number | undefined;
 
   constructor(
     readonly task: Task,

@@ -5,6 +5,7 @@
 import type { Task } from "../api/task.ts";
 import type { Backend } from "../backend/backend.ts";
 import { tagHash } from "../backend/tags.ts";
+import type { EntityType } from "../backend/schema.ts";
 import { UnsupportedValueError } from "../values/errors.ts";
 import { hashParts, hashValue } from "../values/hash.ts";
 import type { Job, CallResult } from "./job.ts";
@@ -51,15 +52,23 @@ export class Recorder {
       this.backend.recordValue(hash, context, where);
       this.contextHashes.set(context, hash);
     }
-    const json = JSON.stringify(hash);
-    this.backend.recordTag({
-      tag_hash: tagHash("Job", job.id, "redun.context", json),
-      entity_type: "Job",
-      entity_id: job.id,
-      key: "redun.context",
-      value: json,
-      timestamp: new Date().toISOString(),
-    });
+    this.tags("job", job.id, [["redun.context", hash]]);
+  }
+
+  /** Tags on a record (a job's `tags` option, an execution's tags). */
+  tags(entityType: EntityType, id: string, tags: readonly (readonly [string, unknown])[]): void {
+    const timestamp = new Date().toISOString();
+    for (const [key, value] of tags) {
+      const json = JSON.stringify(value ?? null);
+      this.backend.recordTag({
+        tag_hash: tagHash(entityType, id, key, json),
+        entity_type: entityType,
+        entity_id: id,
+        key,
+        value: json,
+        timestamp,
+      });
+    }
   }
 
   /**

@@ -16,7 +16,7 @@ import {
   type Executor,
   type ExecutorContext,
 } from "../executors/executor.ts";
-import { BUILTIN_EXECUTORS, type Config } from "../config/config.ts";
+import { BUILTIN_EXECUTORS, type Config, type LogLevel } from "../config/config.ts";
 import { parseExecutorOptions } from "../executors/parse-options.ts";
 import { Execution, type DryRunEntry } from "./execution.ts";
 import { DryRunMiss } from "./failure.ts";
@@ -24,6 +24,9 @@ import { mergeContext, type JobContext } from "../api/job-context.ts";
 import { Interruption } from "./interrupt.ts";
 import { LimitPool } from "./limits.ts";
 import { JobStatusTable } from "./status.ts";
+import { JobLog } from "./job-log.ts";
+import { defaultExecutionTags, tagPairs } from "./execution-tags.ts";
+import { TaskExpression } from "../api/task.ts";
 import { RedunError } from "../values/errors.ts";
 import { registerErrorClass } from "../values/serialize.ts";
 
@@ -38,6 +41,8 @@ function optionsFromConfig(config: Config | undefined): SchedulerOptions {
     jobStatusInterval: config.scheduler.jobStatusInterval,
     callLeaseSeconds: config.scheduler.callLease,
     ignoreWarnings: config.scheduler.ignoreWarnings,
+    logLevel: config.scheduler.logLevel,
+    tags: config.tags,
     context: config.scheduler.context,
     configDir: config.configDir,
   };
@@ -89,6 +94,14 @@ export interface SchedulerOptions {
   context?: Record<string, unknown>;
   /** Where the scheduler writes its messages; default standard error. */
   log?: (text: string) => void;
+  /**
+   * How much a run prints (`[scheduler] log_level`): `DEBUG` (job lines with their hashes),
+   * `INFO` (default: a line per job and job tables), `WARNING` (failures, retries and
+   * warnings), `ERROR` (nothing but errors).
+   */
+  logLevel?: LogLevel;
+  /** Tags every execution gets (`[tags]`), besides redun's own (see {@link RunOptions.tags}). */
+  tags?: Record<string, unknown>;
 }
 
 /** How one run should behave. */
@@ -110,6 +123,12 @@ export interface RunOptions {
   context?: Record<string, unknown>;
   /** `false` records nothing (`redun run --no-prov`), so nothing is cached beyond CSE. */
   prov?: boolean;
+  /**
+   * Tags for the execution (`redun run --tag k=v`), over the scheduler's (`[tags]`) and
+   * redun's own: `redun.version`, `user`, `project` (the root task's namespace), and in a git
+   * repository `git_commit` and `git_origin_url`.
+   */
+  tags?: Record<string, unknown>;
 }
 
 /** What each dry-run reason means, as the dry run says it. */
@@ -153,8 +172,9 @@ export class Scheduler {
   private readonly executors = new Map<string, Executor>();
   private readonly limits: LimitPool;
   private readonly ignoreWarnings: Set<string>;
-  private readonly log: (text: string) => void;
-  private readonly jobStatusInterval: number;
+  /** The run's messages, by level. */
+  private readonly output: JobLog;
+  private jobStatusInterval: number;
   /** The status table of the latest run. */
   status = new JobStatusTable();
   /** Interruption of the run in progress, or the next one (see {@link Scheduler.interrupt}). */
@@ -165,7 +185,10 @@ export class Scheduler {
   constructor(options: SchedulerOptions = {}) {
     options = { ...optionsFromConfig(options.config), ...definedOnly(options) };
     this.options = options;
-    this.log = options.log ?? ((text) => process.stderr.write(text));
+    this.output = new JobLog(
+      options.log ?? ((text) => process.stderr.write(text)),
+      options.logLevel ?? "INFO",
+    );
     this.limits = new LimitPool(options.limits ?? {});
     this.ignoreWarnings = new Set(options.ignoreWarnings ?? []);
     this.jobStatusInterval = options.jobStatusInterval ?? 20;
@@ -178,6 +201,21 @@ export class Scheduler {
     }
     for (const [name, executor] of Object.entries(options.executors ?? {}))
       this.executors.set(name, executor);
+  }
+
+  /**
+   * Sends the scheduler's messages (job lines, job tables, warnings) to a function from now
+   * on, e.g. a live progress display.
+   * @param options.statusTables - `false`: no job table while a run goes (only at its end).
+   */
+  setOutput(write: (text: string) => void, options: { statusTables?: boolean } = {}): void {
+    this.output.redirect(write);
+    if (options.statusTables === false) this.jobStatusInterval = 0;
+  }
+
+  /** Shows messages of this level and above from now on (`redun run --log-level`). */
+  setLogLevel(level: LogLevel): void {
+    this.output.setLevel(level);
   }
 
   /** Adds (or replaces) an executor under a name. */
@@ -250,7 +288,8 @@ export class Scheduler {
    */
   async run<T>(expr: T, options: RunOptions = {}): Promise<Resolved<T>> {
     await this.loadExecutorTypes();
-    flushWarnings(this.ignoreWarnings, this.log);
+    const warn = (text: string) => this.output.message("WARNING", text);
+    flushWarnings(this.ignoreWarnings, warn);
     const backend = await this.backend();
     this.status = new JobStatusTable();
     // An interruption requested before the run started (while it loaded) applies to it.
@@ -264,6 +303,11 @@ export class Scheduler {
         rootOptions: options.options ?? {},
         context: mergeContext((this.options.context ?? {}) as JobContext, options.context),
         prov: options.prov ?? true,
+        tags: tagPairs({
+          ...defaultExecutionTags(expr instanceof TaskExpression ? expr.task.namespace : undefined),
+          ...this.options.tags,
+          ...options.tags,
+        }),
         callLeaseMs:
           this.options.callLeaseSeconds === undefined
             ? undefined
@@ -271,10 +315,12 @@ export class Scheduler {
       },
       {
         backend,
+        config: this.options.config,
         limits: this.limits,
         status: this.status,
         getExecutor: (name) => this.getExecutor(name),
-        log: this.log,
+        log: warn,
+        jobLog: this.output,
         waitForRoom: () => backend.waitForRoom(),
         interruption,
       },
@@ -287,9 +333,13 @@ export class Scheduler {
         updated_time: new Date().toISOString(),
       });
     if (!options.dryrun) recordExecution();
+    this.output.startExecution(executionId, options.description);
     const timer =
       this.jobStatusInterval > 0
-        ? setInterval(() => this.log(this.status.format()), this.jobStatusInterval * 1000)
+        ? setInterval(
+            () => this.output.message("INFO", this.status.format()),
+            this.jobStatusInterval * 1000,
+          )
         : undefined;
     timer?.unref();
     try {
@@ -305,7 +355,8 @@ export class Scheduler {
       clearInterval(timer);
       if (!options.dryrun) recordExecution();
       await backend.flush();
-      this.log(this.status.format(options.dryrun ? "Dry run" : "Jobs"));
+      this.output.message("INFO", this.status.format(options.dryrun ? "Dry run" : "Jobs"));
+      this.output.flush();
     }
   }
 

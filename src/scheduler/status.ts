@@ -1,18 +1,33 @@
 /**
  * The job status table: per task, how many jobs are pending, running, failed, cached, done
- * (and interrupted, a column shown only once a run was interrupted).
+ * (and recovered and interrupted, columns shown only when a job is in them).
  */
 
 /**
  * States counted in the table. INTERRUPTED: the job did not finish because the run was
  * interrupted (Ctrl-C, SIGTERM); it is recorded so, and runs again on the next run.
  */
-export type JobState = "PENDING" | "RUNNING" | "FAILED" | "CACHED" | "DONE" | "INTERRUPTED";
+export type JobState =
+  "PENDING" | "RUNNING" | "FAILED" | "RECOVERED" | "CACHED" | "DONE" | "INTERRUPTED";
 
-const COLUMNS: JobState[] = ["PENDING", "RUNNING", "FAILED", "CACHED", "DONE", "INTERRUPTED"];
+/**
+ * RECOVERED: the job failed and a `catch_` handler took its error, so the run went on (the
+ * job is recorded FAILED: it did fail).
+ */
+const COLUMNS: JobState[] = [
+  "PENDING",
+  "RUNNING",
+  "FAILED",
+  "RECOVERED",
+  "CACHED",
+  "DONE",
+  "INTERRUPTED",
+];
+/** Columns shown only when some job is in them. */
+const OCCASIONAL: ReadonlySet<JobState> = new Set(["RECOVERED", "INTERRUPTED"]);
 
 function emptyRow(): Record<JobState, number> {
-  return { PENDING: 0, RUNNING: 0, FAILED: 0, CACHED: 0, DONE: 0, INTERRUPTED: 0 };
+  return { PENDING: 0, RUNNING: 0, FAILED: 0, RECOVERED: 0, CACHED: 0, DONE: 0, INTERRUPTED: 0 };
 }
 
 /** Counts job states per task name. */
@@ -45,8 +60,8 @@ export class JobStatusTable {
   /** The table as text, one line per task and a total line. */
   format(title = "Jobs"): string {
     const total = this.totals();
-    // The usual five columns, and INTERRUPTED only when a run was interrupted.
-    const columns = total.INTERRUPTED > 0 ? COLUMNS : COLUMNS.slice(0, -1);
+    // The usual five columns, and RECOVERED or INTERRUPTED only when they count something.
+    const columns = COLUMNS.filter((s) => !OCCASIONAL.has(s) || total[s] > 0);
     const header = ["TASK", ...columns, "TOTAL"];
     const rows: string[][] = [];
     for (const [task, row] of [...this.counts].sort(([a], [b]) => a.localeCompare(b))) {

@@ -11,12 +11,16 @@ import { InterruptedError, type Interruption } from "./interrupt.ts";
 import type { Job } from "./job.ts";
 import type { LimitPool } from "./limits.ts";
 import type { JobStatusTable } from "./status.ts";
+import type { JobLog } from "./job-log.ts";
 
 /** What running a job needs from the scheduler. */
 export interface SubmitServices {
   limits: LimitPool;
   status: JobStatusTable;
+  /** Job lines (`Run Job …`); none when absent. */
+  jobLog?: JobLog;
   getExecutor(name: string): Executor;
+  /** Warnings (a retried job, a database that stopped answering). */
   log(line: string): void;
   /**
    * Resolves when the provenance backend has room for another job's records (backpressure
@@ -56,6 +60,7 @@ export async function submitJob(
       throw new CancelledError(`job for ${task.fullname} cancelled: the execution failed`);
     status.move(task.fullname, job.state, "RUNNING");
     job.state = "RUNNING";
+    services.jobLog?.run(job, args, options.executor ?? "default");
     const retries = options.retries ?? 0;
     for (let attempt = 0; ; attempt++) {
       try {

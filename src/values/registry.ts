@@ -27,6 +27,11 @@ export interface TypeHandler<T = any> {
    * The scheduler awaits it on every argument and result before hashing them.
    */
   prepare?(value: T): Promise<T> | T;
+  /**
+   * The path or URI an instance names, for values that stand for a file or directory: such
+   * values are recorded in the `file` table, so provenance can be queried by path.
+   */
+  path?(value: T): string;
   /** Called on arguments just before a task runs (for example, to stage a file). */
   preprocess?(value: T): T;
   /** Called on results just after a task returns (for example, to record a file's hash). */

@@ -1,9 +1,7 @@
 /**
- * The options of `[executors.NAME]` sections of `type = k8s`, with their defaults.
- *
- * The Kubernetes executor does not exist yet: these options are checked so that configurations
- * written for Python redun load, and using such an executor is one clear error ("executor
- * type k8s is not available yet"). The executor will live in this folder.
+ * The options of `[executors.NAME]` sections of `type = k8s` (the configuration document's
+ * "Kubernetes (k8s) executor" section, with its defaults), plus a few of our own:
+ * `kubeconfig`, `context`, `image_pull_policy` and `host_network`.
  */
 import type { OptionSchema, OptionValues } from "../../config/option-schema.ts";
 import {
@@ -20,9 +18,17 @@ import {
 /** `type = k8s`: Kubernetes Jobs. */
 export const K8S_SCHEMA = {
   image: { type: "string", required: true, description: "Default Docker image" },
-  scratch: { type: "string", required: true, description: "Scratch space (s3://, gs://, …)" },
+  scratch: {
+    type: "string",
+    required: true,
+    description: "Scratch space: s3://… or a directory shared with the nodes (hostPath)",
+  },
   namespace: { type: "string", default: "default", description: "Kubernetes namespace" },
-  secret_name: { type: "string", default: undefined, description: "Secret for AWS credentials" },
+  secret_name: {
+    type: "string",
+    default: undefined,
+    description: "Secret holding AWS credentials and secret_env_vars (default redun-secret)",
+  },
   import_aws_secrets: {
     type: "bool",
     default: true,
@@ -35,7 +41,7 @@ export const K8S_SCHEMA = {
   },
   vcpus: VCPUS,
   memory: MEMORY,
-  retries: RETRIES,
+  retries: { ...RETRIES, description: "Retries of a failed pod (the Job's backoffLimit)" },
   job_name_prefix: JOB_NAME_PREFIX,
   service_account_name: {
     type: "string",
@@ -53,6 +59,24 @@ export const K8S_SCHEMA = {
   job_monitor_interval: JOB_MONITOR_INTERVAL_5S,
   ...ARRAY_JOBS,
   ...SCHEDULING_POLICY,
+  // Our additions.
+  kubeconfig: {
+    type: "string",
+    default: undefined,
+    description: "Kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)",
+  },
+  context: { type: "string", default: undefined, description: "Kubeconfig context to use" },
+  image_pull_policy: {
+    type: "string",
+    default: undefined,
+    choices: ["Always", "IfNotPresent", "Never"],
+    description: "Pods' imagePullPolicy (default: Kubernetes' own)",
+  },
+  host_network: {
+    type: "bool",
+    default: false,
+    description: "Run pods in the node's network namespace (hostNetwork)",
+  },
 } satisfies OptionSchema;
 
 /** Parsed options of a Kubernetes executor. */

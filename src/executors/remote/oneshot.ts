@@ -14,7 +14,7 @@ import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
 import { importTaskModules } from "../modules.ts";
 import { runTask } from "../run-task.ts";
 import { CodePackageError, extractCodePackage, fallbackCodeDir } from "./code-package.ts";
-import { rewriteModulePaths } from "./remote-job.ts";
+import { ENGINE_MODULE_PREFIX, engineModuleFile, rewriteModulePaths } from "./remote-job.ts";
 import {
   jobPaths,
   readScratchJson,
@@ -167,7 +167,12 @@ export async function oneshot(options: OneshotOptions): Promise<number> {
         throw error;
       }
     }
-    const moduleFile = path.join(codeDir, ...input.module.split("/"));
+    // Jobs of redun's own tasks (subrun) import them from the redun that runs oneshot.
+    const moduleFile = input.module.startsWith(ENGINE_MODULE_PREFIX)
+      ? (engineModuleFile(input.module) ?? input.module)
+      : path.join(codeDir, ...input.module.split("/"));
+    // Where the workflow's code is, for paths relative to it (a federated load_module).
+    process.env.REDUN_CODE_DIR = codeDir;
     if (!fs.existsSync(moduleFile)) {
       throw new OneshotError(
         options.code

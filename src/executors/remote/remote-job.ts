@@ -5,7 +5,9 @@
  * ({@link collectRemoteResult}). The executor only has to run the command line it is given
  * where the job runs, and tell how it ended.
  */
+import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { JobSpec } from "../executor.ts";
 import { importTaskModules } from "../modules.ts";
 import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
@@ -56,6 +58,30 @@ export interface PreparedRemoteJob {
   codeUri?: string;
   /** The command line to run where the job runs: `redun oneshot --input … [--code …]`. */
   command: string[];
+}
+
+/** redun's own source root (src/ or dist/), where its engine tasks are defined. */
+const ENGINE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** How a job input names a module of redun itself: `redun:scheduler/subrun`. */
+export const ENGINE_MODULE_PREFIX = "redun:";
+
+/** `redun:DIR/NAME` for a module inside redun (src/ or dist/, no extension), else undefined. */
+function engineModuleName(file: string): string | undefined {
+  const rel = path.relative(ENGINE_ROOT, file);
+  if (rel.startsWith("..") || path.isAbsolute(rel)) return undefined;
+  return (
+    ENGINE_MODULE_PREFIX +
+    rel
+      .split(path.sep)
+      .join("/")
+      .replace(/\.[mc]?[jt]s$/, "")
+  );
+}
+
+/** The file of an engine module named by {@link engineModuleName}, in this redun. */
+export function engineModuleFile(module: string): string | undefined {
+  const base = path.join(ENGINE_ROOT, ...module.slice(ENGINE_MODULE_PREFIX.length).split("/"));
+  return [".js", ".ts"].map((ext) => base + ext).find((f) => fs.existsSync(f));
 }
 
 /** A task that cannot be shipped (its module is unknown or outside the code root). */
@@ -144,18 +170,20 @@ export async function prepareRemoteJob(
       `${where}: the module that defines it is unknown; define tasks in a module file`,
     );
   }
+  // The engine's own tasks (subrun's body) come with redun where the job runs.
+  const engineModule = engineModuleName(task.modulePath);
   const rel = path.relative(codeRoot, task.modulePath);
-  if (rel.startsWith("..") || path.isAbsolute(rel)) {
+  if (!engineModule && (rel.startsWith("..") || path.isAbsolute(rel))) {
     throw new RemoteJobError(
       `${where}: its module ${task.modulePath} is outside the code root ${codeRoot} ` +
         "(the directory redun runs in); run redun from the project's directory",
     );
   }
-  const module = rel.split(path.sep).join("/");
+  const module = engineModule ?? rel.split(path.sep).join("/");
   let codeUri: string | undefined;
   if (settings.codePackage ?? true) {
     const { pkg, uri } = await ensureCodePackage({ ...settings, codeRoot });
-    if (!pkg.files.includes(module)) {
+    if (!engineModule && !pkg.files.includes(module)) {
       throw new RemoteJobError(
         `${where}: its module ${module} is not in the code package; ` +
           "check code_includes and code_excludes in the executor's configuration",
