@@ -14,8 +14,8 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { indexCompleted } from "../src/executors/kubernetes/k8s-monitor.ts";
-import { BIN, makeProject } from "./helpers/cli.ts";
-import { startRedun } from "./helpers/k8s.ts";
+import { BIN, makeProject, startRedun } from "./helpers/cli.ts";
+import { k8sRunEnv } from "./helpers/k8s.ts";
 
 const FIXTURE = path.resolve(import.meta.dirname, "fixtures/workflows/k8s-flow.ts");
 
@@ -248,7 +248,8 @@ describe("k8s executor against a fake Kubernetes API (Indexed Jobs)", () => {
     const result = await startRedun(
       dir,
       ["run", "flow.ts", "fanout", "--n", "3", "--runs", runs],
-      {},
+      k8sRunEnv({}),
+      600_000,
     ).done;
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.trim(), "[ 0, 1, 4 ]");

@@ -16,11 +16,12 @@ import path from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import SQLite from "better-sqlite3";
 import type { V1Job } from "@kubernetes/client-node";
-import { jobTotals, makeProject } from "./helpers/cli.ts";
+import { jobTotals, makeProject, startRedun as startCli } from "./helpers/cli.ts";
 import {
   ensureK8sCluster,
+  k8sRunEnv,
+  running,
   skipWithoutK8s,
-  startRedun,
   waitUntil,
   type K8sCluster,
 } from "./helpers/k8s.ts";
@@ -59,6 +60,8 @@ describe("k8s executor on a real Kubernetes cluster", () => {
         "db_uri = sqlite:///redun.db",
         "[scheduler]",
         "job_status_interval = 0",
+        // A SIGKILLed scheduler's claim on its calls lapses after 2 s (not 20).
+        "call_lease = 2",
         "ignore_warnings = namespace",
         "[executors.k8s]",
         "type = k8s",
@@ -102,9 +105,16 @@ describe("k8s executor on a real Kubernetes cluster", () => {
     return false;
   }
 
-  const run = (...args: string[]) => startRedun(dir, ["run", ...args], env).done;
+  /** `redun ARGS` in the project, killed after 10 minutes (a hang fails the test). */
+  const startRedun = (args: string[]) => startCli(dir, args, k8sRunEnv(env), 600_000);
+  const run = (...args: string[]) => startRedun(["run", ...args]).done;
   const jobs = async (selector = "redun_executor=k8s"): Promise<V1Job[]> =>
-    (await batch.listNamespacedJob({ namespace: "default", labelSelector: selector })).items;
+    // Plain objects (the client returns class instances).
+    JSON.parse(
+      JSON.stringify(
+        (await batch.listNamespacedJob({ namespace: "default", labelSelector: selector })).items,
+      ),
+    ) as V1Job[];
   const lines = (file: string) =>
     fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean).sort() : [];
   /** Jobs are deleted once collected (in the background, right after the run's result). */
@@ -219,13 +229,11 @@ describe("k8s executor on a real Kubernetes cluster", () => {
     if (!ready(t)) return;
     const gate = path.join(scratch, "secrets-gate");
     const started = path.join(scratch, "secrets-started");
-    const proc = startRedun(
-      dir,
-      ["run", "flow.ts", "secrets", "--gate", gate, "--started", started],
-      env,
-    );
-    await waitUntil(() => fs.existsSync(started) || proc.output.code !== null, "the pod to start");
-    assert.equal(proc.output.code, null, proc.output.stderr);
+    const proc = startRedun(["run", "flow.ts", "secrets", "--gate", gate, "--started", started]);
+    // Whatever fails, the task is let go (it waits for the gate).
+    t.after(() => fs.writeFileSync(gate, "open"));
+    await waitUntil(() => fs.existsSync(started) || !running(proc.child), "the pod to start");
+    assert.ok(running(proc.child), proc.output().stderr);
     const [job] = await jobs("redun_task_name=k8s_flow.secrets");
     assert.ok(job, "the Job exists while the pod runs");
     const labels = job.metadata!.labels!;
@@ -286,19 +294,20 @@ describe("k8s executor on a real Kubernetes cluster", () => {
     const started = path.join(scratch, "kill-started");
     const runs = path.join(scratch, "kill-runs.log");
     const args = ["run", "flow.ts", "gated", "--gate", gate, "--started", started, "--runs", runs];
-    const first = startRedun(dir, args, env);
-    await waitUntil(() => fs.existsSync(started) || first.output.code !== null, "the pod");
-    assert.equal(first.output.code, null, first.output.stderr);
+    t.after(() => fs.writeFileSync(gate, "open"));
+    const first = startRedun(args);
+    await waitUntil(() => fs.existsSync(started) || !running(first.child), "the pod");
+    assert.ok(running(first.child), first.output().stderr);
     const [before] = await jobs("redun_task_name=k8s_flow.gated");
     assert.ok(before?.metadata?.uid);
     first.child.kill("SIGKILL");
     await first.done;
 
-    const second = startRedun(dir, args, env);
+    const second = startRedun(args);
     await waitUntil(
       () =>
-        /reunited with Kubernetes job batch-job-/.test(second.output.stderr) ||
-        second.output.code !== null,
+        /reunited with Kubernetes job batch-job-/.test(second.output().stderr) ||
+        !running(second.child),
       "the second scheduler to find the Job",
     );
     const now = await jobs("redun_task_name=k8s_flow.gated");
@@ -320,13 +329,23 @@ describe("k8s executor on a real Kubernetes cluster", () => {
     const gate = path.join(scratch, "int-gate");
     const started = path.join(scratch, "int-started");
     const runs = path.join(scratch, "int-runs.log");
-    const proc = startRedun(
-      dir,
-      ["run", "flow.ts", "gated", "--gate", gate, "--started", started, "--runs", runs],
-      env,
-    );
-    await waitUntil(() => fs.existsSync(started) || proc.output.code !== null, "the pod");
-    assert.equal(proc.output.code, null, proc.output.stderr);
+    const proc = startRedun([
+      "run",
+      "flow.ts",
+      "gated",
+      "--gate",
+      gate,
+      "--started",
+      started,
+      "--runs",
+      runs,
+    ]);
+    t.after(() => {
+      fs.writeFileSync(gate, "open");
+      if (running(proc.child)) proc.child.kill("SIGKILL");
+    });
+    await waitUntil(() => fs.existsSync(started) || !running(proc.child), "the pod");
+    assert.ok(running(proc.child), proc.output().stderr);
     const [job] = await jobs("redun_task_name=k8s_flow.gated");
     assert.ok(job?.metadata?.name);
     proc.child.kill("SIGINT");

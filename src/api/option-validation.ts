@@ -51,7 +51,6 @@ const isObject: Check = (v) =>
   v !== null && typeof v === "object" && !Array.isArray(v) ? undefined : "expected an object";
 const isRole: Check = (v) =>
   v === null || typeof v === "string" ? undefined : "expected a string or null";
-const anything: Check = () => undefined;
 const isTags: Check = (v) =>
   (Array.isArray(v) &&
     v.every((pair) => Array.isArray(pair) && pair.length === 2 && typeof pair[0] === "string")) ||

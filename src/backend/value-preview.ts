@@ -4,10 +4,16 @@
  * provenance queries decoded, shared by every tool that shows values.
  */
 import { inspect } from "node:util";
+import { previewPathValue } from "../values/path-values.ts";
 
-/** A short one-line rendering of a value, cut to `width` characters. */
+/**
+ * A short one-line rendering of a value, cut to `width` characters; a file or directory
+ * keeps the end of its path (`File(…/reads/a.fq)`), the part that tells files apart.
+ */
 export function preview(value: unknown, width = 60): string {
   let text: string;
+  const file = previewPathValue(value, width);
+  if (file !== undefined) return file;
   if (value instanceof Error) text = `${value.name}: ${value.message}`;
   else
     text = inspect(value, {

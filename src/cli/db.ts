@@ -23,9 +23,10 @@ import { loadCliConfig, type GlobalOptions } from "./global.ts";
 async function withDatabase<T>(
   global: GlobalOptions,
   readOnly: boolean,
-  fn: (handle: DatabaseHandle) => Promise<T>,
+  fn: (handle: DatabaseHandle, automigrate: boolean) => Promise<T>,
 ): Promise<T> {
   const options = backendOptionsFromConfig(loadCliConfig(global, { readOnly }).backend);
+  const automigrate = options.automigrate ?? !/^postgres(ql)?:\/\//.test(options.dbUri ?? "");
   const file = options.sqlitePath;
   const missing =
     readOnly &&
@@ -41,7 +42,7 @@ async function withDatabase<T>(
         connection: { ...options.connection, readOnly },
       });
   try {
-    return await fn(handle);
+    return await fn(handle, automigrate);
   } finally {
     await handle.close();
   }
@@ -71,7 +72,7 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
   db.command("info")
     .description("where the database is and its schema version")
     .action(() =>
-      withDatabase(global(), true, async (handle) => {
+      withDatabase(global(), true, async (handle, automigrate) => {
         const version = await schemaVersion(handle);
         const status =
           version === LATEST_VERSION
@@ -81,7 +82,9 @@ export function dbCommand(program: Command, setExitCode: (code: number) => void)
               : version >= COMPATIBLE_VERSIONS.min
                 ? "usable; `redun db upgrade` brings it to the latest version"
                 : handle.location.endsWith("(no file yet)")
-                  ? "no database yet: `redun init` or the first `redun run` makes it"
+                  ? automigrate
+                    ? "no database yet: `redun init` or the first `redun run` makes it"
+                    : "no database yet: `redun init` or `redun db upgrade` makes it"
                   : "not usable yet: run `redun db upgrade`";
         process.stdout.write(
           `location: ${handle.location}\ndialect: ${handle.dialect}\nschema version: ${version}\n` +

@@ -8,7 +8,6 @@ import type {
   CallInfo,
   ExecutionInfo,
   JobInfo,
-  JobNode,
   ValueInfo,
   ValueProvenance,
 } from "../backend/queries.ts";

@@ -52,6 +52,7 @@ import {
   type JobView,
 } from "./log-format.ts";
 import type { GlobalOptions } from "./global.ts";
+import { parseTagValue } from "../config/config.ts";
 
 interface LogOptions {
   format: string;
@@ -96,14 +97,7 @@ function parseTagFilter(text: string): { key: string; value?: unknown } {
   if (eq === 0 || text === "")
     throw new UsageError(`--tag expects key=value or key, got "${text}"`);
   if (eq < 0) return { key: text };
-  const raw = text.slice(eq + 1);
-  let value: unknown = raw;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    // A plain string.
-  }
-  return { key: text.slice(0, eq), value };
+  return { key: text.slice(0, eq), value: parseTagValue(text.slice(eq + 1)) };
 }
 
 /** The execution filter that `redun log`'s options ask for. */

@@ -17,7 +17,7 @@ import { readTaskSignature, untypedParams } from "./signature.ts";
 import { formatTaskHelp, parseTaskArgs } from "./task-args.ts";
 import { importModule } from "../api/workflow-module.ts";
 import { UsageError } from "./error-report.ts";
-import { LOG_LEVELS, type LogLevel } from "../config/config.ts";
+import { LOG_LEVELS, parseTagValue, type LogLevel } from "../config/config.ts";
 import { canShowProgress, startProgress } from "./run-progress.ts";
 import { createScheduler, loadCliConfig, type GlobalOptions } from "./setup.ts";
 
@@ -130,12 +130,7 @@ export function parseTaskOptions(pairs: readonly string[] = []): CallTaskOptions
 function keyAndValue(flag: string, shape: string, pair: string): [string, unknown] {
   const eq = pair.indexOf("=");
   if (eq <= 0) throw new UsageError(`${flag} expects ${shape}, got "${pair}"`);
-  const raw = pair.slice(eq + 1);
-  try {
-    return [pair.slice(0, eq), JSON.parse(raw)];
-  } catch {
-    return [pair.slice(0, eq), raw];
-  }
+  return [pair.slice(0, eq), parseTagValue(pair.slice(eq + 1))];
 }
 
 /** `--tag key=value` (values read as JSON when they parse, else as strings). */

@@ -11,20 +11,13 @@ import type { withBackend } from "./repositories.ts";
 import { withBackendAndTypes } from "./value-types.ts";
 import { UsageError } from "./error-report.ts";
 import type { GlobalOptions } from "./global.ts";
-
-function parseValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
+import { parseTagValue } from "../config/config.ts";
 
 function parsePair(pair: string, valueRequired: boolean): [string, unknown | undefined] {
   const eq = pair.indexOf("=");
   if (eq === 0 || (eq < 0 && valueRequired))
     throw new UsageError(`expected key=value, got "${pair}"`);
-  return eq < 0 ? [pair, undefined] : [pair.slice(0, eq), parseValue(pair.slice(eq + 1))];
+  return eq < 0 ? [pair, undefined] : [pair.slice(0, eq), parseTagValue(pair.slice(eq + 1))];
 }
 
 function formatTags(tags: Tag[]): string {

@@ -524,7 +524,10 @@ function readConfigFile(file: string): string {
   }
 }
 
-/** A tag value as written: JSON when it parses (`3`, `true`, `"x"`), else the text. */
+/**
+ * A value as written in `redun.ini` or on the command line (a tag, `-o key=value`, `--context`):
+ * JSON when it parses (`3`, `true`, `"x"`, `[1, 2]`), else the text itself.
+ */
 export function parseTagValue(text: string): unknown {
   try {
     return JSON.parse(text);

@@ -22,7 +22,7 @@ import { hashParts, hashValue } from "../values/hash.ts";
 import { errorIsA } from "../values/serialize.ts";
 import { UnsupportedValueError } from "../values/errors.ts";
 import { CacheLookup } from "./cache-lookup.ts";
-import { CancelledError, DryRunMiss, failureInfo, markFailure } from "./failure.ts";
+import { CancelledError, DryRunMiss, failureInfo } from "./failure.ts";
 import { evaluateHelper, type Scope } from "./helper-evaluation.ts";
 import { InterruptedError } from "./interrupt.ts";
 import { catchTask, isInternalTask, rootTask } from "./internal-tasks.ts";
@@ -30,6 +30,7 @@ import { withDefaultArgs } from "./default-args.ts";
 import { Job, type CallResult } from "./job.ts";
 import { callHashOf, Recorder, type CallRecord } from "./recorder.ts";
 import { ClaimKeeper } from "./claim-keeper.ts";
+import { JobOutcomes } from "./job-outcomes.ts";
 import type { JobStatusTable } from "./status.ts";
 import type { JobLog } from "./job-log.ts";
 import { submitJob, type SubmitServices } from "./submit.ts";
@@ -107,10 +108,9 @@ export class Execution {
   private readonly recorder: Recorder;
   private readonly cache: CacheLookup;
   private readonly claims: ClaimKeeper;
+  private readonly outcomes: JobOutcomes;
   private aborted = false;
   private rootJob: Job | undefined;
-  /** The jobs an error failed, so that a `catch_` that recovers from it can say so. */
-  private readonly failedBy = new WeakMap<object, Job[]>();
   readonly dryrunMisses: DryRunEntry[] = [];
 
   constructor(
@@ -119,6 +119,7 @@ export class Execution {
   ) {
     this.recorder = new Recorder(services.backend);
     this.cache = new CacheLookup(services.backend);
+    this.outcomes = new JobOutcomes(services, this.recorder);
     this.claims = new ClaimKeeper(services.backend, options.id, options.callLeaseMs, services.log);
   }
 
@@ -456,7 +457,7 @@ export class Execution {
       }
       if (cached?.callHash !== undefined) {
         // Ultimate reduction: the final value, trusted as is.
-        this.finishJob(job, "CACHED", cached.callHash, args);
+        this.outcomes.finish(job, "CACHED", cached.callHash, args);
         return cached;
       }
       let result: unknown;
@@ -512,10 +513,10 @@ export class Execution {
       if (job.recorded && !cached?.knownCalls.includes(callHash)) {
         this.recorder.call(job, call, { value, valueHash }, callHash, children, subtreeTasks);
       }
-      this.finishJob(job, cached ? "CACHED" : "DONE", callHash, args);
+      this.outcomes.finish(job, cached ? "CACHED" : "DONE", callHash, args);
       return { value, callHash, subtreeTasks };
     } catch (error) {
-      this.failJob(job, call, error);
+      this.outcomes.fail(job, call, error);
       release();
       throw error;
     }
@@ -556,7 +557,7 @@ export class Execution {
             `catch_(): the handler must be a task, got ${describeValue(handler)}`,
           );
         }
-        this.recovered(error);
+        this.outcomes.recovered(error);
         const failed = failureInfo(error)?.callHash;
         return this.evaluateCall(handler(error), scope, [failed ? [failed] : []]);
       }
@@ -593,83 +594,6 @@ export class Execution {
       if (error instanceof UnsupportedValueError && containsExpression(result)) return false;
       throw error;
     }
-  }
-
-  /** The jobs an error failed, now that a `catch_` handler took it: recovered. */
-  private recovered(error: unknown): void {
-    if (error === null || typeof error !== "object") return;
-    for (const job of this.failedBy.get(error) ?? []) {
-      this.services.status.move(job.task.fullname, "FAILED", "RECOVERED");
-      if (failureInfo(error)?.jobId === job.id) this.services.jobLog.recovered(job);
-    }
-    this.failedBy.delete(error);
-  }
-
-  // ---- recording -----------------------------------------------------------------------
-
-  private finishJob(
-    job: Job,
-    state: "DONE" | "CACHED",
-    callHash: string,
-    args: readonly unknown[],
-  ): void {
-    this.services.status.move(job.task.fullname, job.state, state);
-    if (!isInternalTask(job.task)) {
-      if (state === "DONE") this.services.jobLog.done(job, callHash);
-      else this.services.jobLog.cached(job, args, callHash);
-    }
-    job.state = state;
-    if (job.recorded) this.recorder.job(job, callHash, new Date().toISOString());
-  }
-
-  /**
-   * Records a failed job: its call with its arguments, its error (with the traceback) and
-   * the children it had, so a failure is as traceable as a success.
-   */
-  private failJob(job: Job, call: PendingCall, error: unknown): void {
-    if (error instanceof DryRunMiss) {
-      this.services.status.move(job.task.fullname, job.state, "PENDING");
-      return;
-    }
-    if (error instanceof InterruptedError) {
-      // Not the task's failure: no failed call is recorded, only the job's state.
-      this.services.status.move(job.task.fullname, job.state, "INTERRUPTED");
-      job.state = "INTERRUPTED";
-      if (job.recorded) this.recorder.job(job, null, new Date().toISOString());
-      return;
-    }
-    this.services.status.move(job.task.fullname, job.state, "FAILED");
-    job.state = "FAILED";
-    const first = markFailure(error, { task: job.task.fullname, jobId: job.id });
-    if (error !== null && typeof error === "object") {
-      const jobs = this.failedBy.get(error) ?? [];
-      jobs.push(job);
-      this.failedBy.set(error, jobs);
-    }
-    // Once, where it happened: the jobs above it fail with the same error.
-    if (first === undefined || first.jobId === job.id)
-      this.services.jobLog.failed(job, call.args, error);
-    if (!job.recorded) return;
-    try {
-      const errorHash = hashValue(error, "error");
-      const children = job.settled.filter((c): c is CallResult => c !== undefined);
-      const subtreeTasks = new Set([job.task.hash]);
-      for (const child of children) for (const h of child.subtreeTasks) subtreeTasks.add(h);
-      const callHash = callHashOf(true, job.task.hash, call.argHashes, errorHash, children);
-      this.recorder.call(
-        job,
-        call,
-        { value: error, valueHash: errorHash, failed: true },
-        callHash,
-        children,
-        subtreeTasks,
-      );
-      job.failedCallHash = callHash;
-      if (first?.jobId === job.id) first.callHash = callHash;
-    } catch {
-      // An error that cannot be recorded must not hide the original one.
-    }
-    this.recorder.job(job, job.failedCallHash ?? null, new Date().toISOString());
   }
 }
 

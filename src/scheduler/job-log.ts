@@ -8,7 +8,6 @@
 import { inspect } from "node:util";
 import type { LogLevel } from "../config/config.ts";
 import { preview } from "../backend/value-preview.ts";
-import { handlerForValue } from "../values/registry.ts";
 import type { Job } from "./job.ts";
 
 const RANK: Record<LogLevel, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
@@ -130,22 +129,8 @@ function argPreview(value: unknown): string {
     case "string":
       return value.length <= ARG_WIDTH ? inspect(value) : preview(value, ARG_WIDTH);
   }
-  if (value !== null && typeof value === "object") {
-    const handler = handlerForValue(value);
-    if (handler?.path) return `${value.constructor.name}(${shortPath(handler.path(value))})`;
-  }
+  // Files and directories by the end of their path (see preview).
   return preview(value, ARG_WIDTH);
-}
-
-/** A path that keeps its distinguishing end: `…/reads/a.fq` rather than `/home/me/proj…`. */
-function shortPath(path: string): string {
-  if (path.length <= ARG_WIDTH) return path;
-  const parts = path.split("/");
-  let kept = parts.pop()!;
-  while (parts.length > 0 && kept.length + parts[parts.length - 1]!.length + 3 <= ARG_WIDTH) {
-    kept = `${parts.pop()}/${kept}`;
-  }
-  return `…/${kept}`;
 }
 
 function elapsed(since: number): string {

@@ -24,6 +24,7 @@ import {
   type Html,
 } from "./html-page.ts";
 import { executionDuration } from "./execution-page.ts";
+import { parseTagValue } from "../config/config.ts";
 
 const STATUSES: readonly ExecutionStatus[] = ["DONE", "FAILED", "RUNNING", "INTERRUPTED"];
 const PAGE_SIZE = 50;
@@ -45,14 +46,7 @@ function tagFilter(text: string): { key: string; value?: unknown } | undefined {
   if (!t) return undefined;
   const eq = t.indexOf("=");
   if (eq <= 0) return { key: t };
-  const raw = t.slice(eq + 1);
-  let value: unknown = raw;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    // A plain string.
-  }
-  return { key: t.slice(0, eq), value };
+  return { key: t.slice(0, eq), value: parseTagValue(t.slice(eq + 1)) };
 }
 
 function matches(e: ExecutionInfo, words: string[]): boolean {

@@ -47,3 +47,27 @@ function visit(value: unknown, depth: number, found: PathValue[]): void {
   const handler = handlerForValue(value);
   if (handler?.path) found.push({ value, path: handler.path(value) });
 }
+
+/**
+ * A path cut to `width` characters keeping its distinguishing end (`…/reads/a.fq`, not
+ * `/home/me/proj…`): whole trailing segments while they fit, else the end of the last one.
+ */
+export function shortPath(path: string, width: number): string {
+  if (path.length <= width) return path;
+  const parts = path.split("/");
+  let kept = parts.pop()!;
+  if (kept.length + 2 > width) return "…" + kept.slice(kept.length - width + 1);
+  while (parts.length > 0 && kept.length + parts[parts.length - 1]!.length + 3 <= width) {
+    kept = `${parts.pop()}/${kept}`;
+  }
+  return `…/${kept}`;
+}
+
+/** A file-like value as `File(…/a.fq)`, its path cut to `width`, or undefined for others. */
+export function previewPathValue(value: unknown, width: number): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const handler = handlerForValue(value);
+  if (!handler?.path) return undefined;
+  const name = value.constructor.name;
+  return `${name}(${shortPath(handler.path(value), Math.max(8, width - name.length - 2))})`;
+}

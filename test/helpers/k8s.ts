@@ -188,45 +188,19 @@ export function skipWithoutK8s(t: TestContext, error: unknown): void {
   t.skip(`Kubernetes is unavailable: ${error.message.split("\n")[0]}`);
 }
 
-/** The output of one command. */
-export interface RedunRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
+/**
+ * `redun` runs of the Kubernetes tests (with ./cli.ts's `startRedun`): `env` over the
+ * machine's environment with every `AWS_*` variable and `KUBECONFIG` blanked, so nothing of
+ * the machine's own credentials reaches a cluster's Secret.
+ */
+export function k8sRunEnv(env: Record<string, string>): Record<string, string> {
+  const blank = Object.keys(process.env).filter((k) => /^AWS_/.test(k) || k === "KUBECONFIG");
+  return { ...Object.fromEntries(blank.map((k) => [k, ""])), ...env };
 }
 
-/**
- * Starts `redun ARGS` in `dir` without blocking the event loop (the tests serve or watch
- * things meanwhile). `env` replaces the environment's `AWS_*` and `KUBECONFIG` entirely, so
- * nothing of the machine's own credentials reaches a cluster.
- */
-export function startRedun(
-  dir: string,
-  args: string[],
-  env: Record<string, string>,
-): { child: import("node:child_process").ChildProcess; output: RedunRun; done: Promise<RedunRun> } {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^AWS_/.test(k) && k !== "KUBECONFIG"),
-  );
-  const child = spawn(process.execPath, [path.join(REPO, "bin", "redun.mjs"), ...args], {
-    cwd: dir,
-    env: { ...base, REDUN_CONFIG: "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output: RedunRun = { code: null, signal: null, stdout: "", stderr: "" };
-  child.stdout!.on("data", (d) => (output.stdout += d));
-  child.stderr!.on("data", (d) => (output.stderr += d));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 600_000);
-  const done = new Promise<RedunRun>((resolve) =>
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      output.code = code;
-      output.signal = signal;
-      resolve(output);
-    }),
-  );
-  return { child, output, done };
+/** Whether a started process is still running. */
+export function running(child: import("node:child_process").ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }
 
 /** Waits (generously: this is no timing assertion) until `predicate` holds. */

@@ -55,6 +55,7 @@ import {
   type SubmitCommon,
 } from "./submit-job.ts";
 import { buildTags, type TagContext } from "./batch-tags.ts";
+import { log, messageOf } from "../remote/executor-log.ts";
 
 /** A prepared job waiting to be submitted. */
 interface PendingJob {
@@ -67,14 +68,6 @@ interface PendingJob {
 
 /** Lines of CloudWatch log added to a failed job's error. */
 const LOG_TAIL_LINES = 50;
-
-function log(line: string): void {
-  process.stderr.write(`[redun] ${line}\n`);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Runs jobs on AWS Batch. */
 export class AwsBatchExecutor implements Executor {

@@ -41,6 +41,7 @@ import { readGlueRecord, writeGlueRecord } from "./glue-record.ts";
 import { uploadLauncher, uploadNodeRuntime, uploadRedunRuntime } from "./glue-runtime.ts";
 import { AWS_GLUE_SCHEMA, type AwsGlueOptions } from "./glue-schema.ts";
 import { SPARK_SCRIPT_TASK, sparkPaths } from "../../files/spark-script.ts";
+import { log } from "../remote/executor-log.ts";
 
 /** Lines of CloudWatch log added to a failed run's error. */
 const LOG_TAIL_LINES = 50;
@@ -51,10 +52,6 @@ const CAPACITY_ERRORS = new Set([
   "ConcurrentRunsExceededException",
   "ResourceNumberLimitExceededException",
 ]);
-
-function log(line: string): void {
-  process.stderr.write(`[redun] ${line}\n`);
-}
 
 function messageOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);

@@ -50,6 +50,9 @@ export interface K8sConnection {
 
 type ClientModule = typeof import("@kubernetes/client-node");
 
+/** What `loadFromDefault` falls back to when it finds no configuration at all. */
+const NO_CONFIG = "http://localhost:8080";
+
 function apiError(error: unknown, what: string): K8sApiError {
   const e = error as { code?: unknown; body?: unknown; message?: string };
   const status = typeof e?.code === "number" ? e.code : 0;
@@ -97,6 +100,14 @@ export async function connectK8s(connection: K8sConnection = {}): Promise<K8sApi
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new K8sApiError("the kubeconfig names no cluster", 0);
+  if (!connection.kubeconfig && cluster.name === "cluster" && cluster.server === NO_CONFIG) {
+    // The library's last resort: nothing was found.
+    throw new K8sApiError(
+      "no Kubernetes configuration found: set KUBECONFIG, create ~/.kube/config, run in a " +
+        "cluster, or set kubeconfig in the executor's section",
+      0,
+    );
+  }
   const batch = kc.makeApiClient(k8s.BatchV1Api);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const versionApi = kc.makeApiClient(k8s.VersionApi);

@@ -48,6 +48,7 @@ import { readK8sRecord, writeK8sRecord } from "./k8s-record.ts";
 import { K8S_SCHEMA, type K8sOptions } from "./k8s-schema.ts";
 import { DEFAULT_SECRET_NAME, secretData } from "./k8s-secret.ts";
 import { k8sEquivalenceKey, resolveK8sJobSettings, type K8sJobSettings } from "./k8s-settings.ts";
+import { log, messageOf } from "../remote/executor-log.ts";
 
 /** A prepared job waiting to be submitted. */
 interface PendingJob {
@@ -64,14 +65,6 @@ const LOG_TAIL_LINES = 50;
 const TTL_SECONDS = 24 * 3600;
 /** Indexed Jobs (and the TTL controller, beta) came with Kubernetes 1.21. */
 const INDEXED_MINOR = 21;
-
-function log(line: string): void {
-  process.stderr.write(`[redun] ${line}\n`);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Runs jobs as Kubernetes Jobs. */
 export class K8sExecutor implements Executor {

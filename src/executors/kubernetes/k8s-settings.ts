@@ -63,7 +63,10 @@ function nonNegative(value: unknown, what: string, where: string, integer: boole
   return n;
 }
 
-/** The settings of one job: each task option in {@link OVERRIDES} that is set wins. */
+/**
+ * The settings of one job: each task option in {@link OVERRIDES} that is set wins, except
+ * `annotations` and `k8sLabels`, which add to the executor's.
+ */
 export function resolveK8sJobSettings(
   executor: K8sOptions,
   taskOptions: Readonly<Record<string, unknown>>,
@@ -90,8 +93,15 @@ export function resolveK8sJobSettings(
     // 0 is no limit (as for the local executor); Kubernetes needs whole seconds ≥ 1.
     timeout: seconds ? Math.max(1, Math.ceil(seconds)) : undefined,
     serviceAccountName: String(merged.service_account_name),
-    annotations: stringRecord(merged.annotations, "annotation", where),
-    labels: stringRecord(merged.k8s_labels, "k8s label", where),
+    // A task's labels and annotations add to the executor's (the task's win per key).
+    annotations: {
+      ...stringRecord(executor.annotations, "annotation", where),
+      ...stringRecord(taskOptions.annotations, "annotation", where),
+    },
+    labels: {
+      ...stringRecord(executor.k8s_labels, "k8s label", where),
+      ...stringRecord(taskOptions.k8sLabels, "k8s label", where),
+    },
     defaultLabels: merged.default_k8s_labels !== false,
     jobNamePrefix: String(merged.job_name_prefix),
   };

@@ -8,6 +8,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { RunMessage, WorkerReply } from "./protocol.ts";
+import { coalescing, eachMessage, type Batch } from "./coalesce.ts";
 
 const BOOTSTRAP = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
 
@@ -32,14 +33,14 @@ export function startThread(
     execArgv: [],
     ...(maxMemoryMb !== undefined && { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } }),
   });
-  worker.on("message", onReply);
+  worker.on("message", (m: WorkerReply | Batch<WorkerReply>) => eachMessage(m, onReply));
   worker.on("error", (error: Error & { code?: string }) => {
     if (error.code === "ERR_WORKER_OUT_OF_MEMORY") onExit("ran out of memory", true);
     else onExit(`failed: ${error.stack ?? error.message}`);
   });
   worker.on("exit", (code) => onExit(`exited with code ${code}`));
   return {
-    send: (message) => worker.postMessage(message),
+    send: coalescing<RunMessage>((m) => worker.postMessage(m), queueMicrotask),
     terminate: async () => {
       await worker.terminate();
     },
@@ -59,7 +60,7 @@ export function startProcess(
     stdio: ["ignore", "inherit", limited ? "pipe" : "inherit", "ipc"],
   });
   const stderr = limited && child.stderr ? filterHeapReport(child.stderr) : undefined;
-  child.on("message", (m) => onReply(m as WorkerReply));
+  child.on("message", (m) => eachMessage(m as WorkerReply | Batch<WorkerReply>, onReply));
   child.on("error", (error) => onExit(`failed: ${error.message}`));
   child.on("exit", (code, signal) => {
     stderr?.flush();
@@ -68,7 +69,7 @@ export function startProcess(
     else onExit(signal ? `was killed by ${signal}` : `exited with code ${code}`);
   });
   return {
-    send: (message) => child.send(message),
+    send: coalescing<RunMessage>((m) => child.send(m), queueMicrotask),
     terminate: (kill = false) =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -21,6 +21,10 @@ const GROWTH_CHECK_MS = 25;
 const STUCK_MS = 1000;
 /** Jobs queued on one worker at once when others wait: hides the message round trip. */
 const PIPELINE_DEPTH = 2;
+/** Jobs shorter than this (on average) are queued deeper, and so go to workers in batches. */
+const TINY_JOB_MS = 0.5;
+/** How many tiny jobs a worker may have queued. */
+const TINY_PIPELINE_DEPTH = 16;
 
 /** What a job's limits mean to the pool. */
 export interface JobLimits {
@@ -92,7 +96,8 @@ export class WorkerPool {
     // Idle workers first; then, only once jobs are known to be short, a second job on busy
     // workers (long jobs queued behind running ones would wait instead of getting workers).
     const jobsAreShort = this.measuredJobs > 0 && this.averageJobMs < LONG_JOB_MS;
-    for (const depth of jobsAreShort ? [1, PIPELINE_DEPTH] : [1]) {
+    const deep = this.averageJobMs < TINY_JOB_MS ? TINY_PIPELINE_DEPTH : PIPELINE_DEPTH;
+    for (const depth of jobsAreShort ? [1, deep] : [1]) {
       for (const worker of this.workers) {
         while (this.queue.length > 0 && worker.ready && worker.jobs.length < depth) {
           if (depth > 1 && this.queue.length <= this.idleCapacity()) break;

@@ -8,10 +8,21 @@ import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
 import { importTaskModules } from "../modules.ts";
 import { runTask } from "../run-task.ts";
 import type { RunMessage, WorkerReply } from "./protocol.ts";
+import { coalescing, eachMessage, type Batch } from "./coalesce.ts";
 
-const send: (reply: WorkerReply) => void = parentPort
-  ? (reply) => parentPort!.postMessage(reply)
-  : (reply) => process.send!(reply);
+// Replies of tiny jobs that finish in one turn of the event loop go together; any other
+// reply goes at once (the job queued next may keep the thread busy for long).
+const send = coalescing<WorkerReply>(
+  parentPort ? (reply) => parentPort!.postMessage(reply) : (reply) => process.send!(reply),
+  setImmediate,
+);
+/** Jobs at least this long (in milliseconds) reply at once. */
+const TINY_JOB_MS = 0.5;
+
+function reply(done: WorkerReply & { type: "done" }): void {
+  if (done.ms < TINY_JOB_MS) send(done);
+  else send.now(done);
+}
 
 async function handle(message: RunMessage): Promise<void> {
   const started = performance.now();
@@ -26,9 +37,11 @@ async function handle(message: RunMessage): Promise<void> {
     const options = message.options
       ? (decodeValue(message.options) as Record<string, unknown>)
       : {};
-    if (message.timed) send({ type: "started", id: message.id });
+    // At once: a task that keeps the thread busy would otherwise hold it back, and its
+    // timeout would never start.
+    if (message.timed) send.now({ type: "started", id: message.id });
     const result = await runTask(task, args, options);
-    send({
+    reply({
       type: "done",
       id: message.id,
       ok: true,
@@ -36,7 +49,7 @@ async function handle(message: RunMessage): Promise<void> {
       ms: ms(),
     });
   } catch (error) {
-    send({ type: "done", id: message.id, ok: false, error: encodeError(error), ms: ms() });
+    reply({ type: "done", id: message.id, ok: false, error: encodeError(error), ms: ms() });
   }
 }
 
@@ -56,9 +69,10 @@ export function startWorker(): void {
   // One job at a time, in the order sent: the pool may queue a second job here to hide the
   // message round trip, but a worker is still one worker.
   let queue: Promise<void> = Promise.resolve();
-  const onMessage = (message: RunMessage) => {
-    if (message?.type === "run") queue = queue.then(() => handle(message));
-  };
+  const onMessage = (message: RunMessage | Batch<RunMessage>) =>
+    eachMessage(message, (m) => {
+      if (m?.type === "run") queue = queue.then(() => handle(m));
+    });
   if (parentPort) {
     parentPort.on("message", onMessage);
   } else {

@@ -20,7 +20,6 @@ import {
   readStatus,
   tailLines,
   writeScratchJson,
-  writeStatus,
   type JobPaths,
   type RemoteJobInput,
 } from "./scratch.ts";
