@@ -33,8 +33,8 @@ for p in golang-1.19-go golang-github-modern-go-reflect2-dev etcd-server etcd-cl
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
-  apt-get install -y --no-install-recommends "${need[@]}" >/dev/null ||
-    { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
+  apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}" >/dev/null ||
+    { apt-get -o DPkg::Lock::Timeout=600 update >/dev/null && apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${need[@]}" >/dev/null; }
 fi
 REFLECT2=/usr/share/gocode/src/github.com/modern-go/reflect2
 [ -f "$REFLECT2/reflect2.go" ] || { echo "k8s-build: $REFLECT2 is missing" >&2; exit 1; }

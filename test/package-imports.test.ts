@@ -108,6 +108,33 @@ describe("import 'redun' loads no executor, SDK or driver until used", () => {
     if (project) fs.rmSync(project, { recursive: true, force: true });
   });
 
+  test("redun --help loads no SDK, driver, web server, progress display or executor", () => {
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "./hook.mjs", path.join(REPO, "bin", "redun.mjs"), "--help"],
+      {
+        cwd: project,
+        encoding: "utf8",
+        env: { ...process.env, REDUN_CONFIG: "", NODE_OPTIONS: "" },
+        timeout: 120_000,
+      },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, /Usage: redun/);
+    const loaded = child.stderr
+      .split("\n")
+      .filter((line) => line.startsWith("LOADED "))
+      .map((line) => line.slice("LOADED ".length));
+    assert.ok(
+      loaded.some((url) => url.endsWith("/dist/cli/main.js")),
+      "the command line loaded",
+    );
+    const unwanted =
+      /\/node_modules\/(hono|@hono\/[^/]+|@dagrejs\/[^/]+|log-update|@kubernetes\/[^/]+|playwright-core)\/|\/dist\/(server|executors\/[^/]+)\//;
+    assert.deepEqual(matching(loaded, HEAVY), []);
+    assert.deepEqual(matching(loaded, unwanted), []);
+  });
+
   test("importing the package loads no SDK, driver, tar or compiler, and no executor type", () => {
     const { loaded, result } = inChild(`return { types: loadedTypes() };`);
     assert.ok(

@@ -30,7 +30,6 @@ import { listJobs, taskHistory } from "../backend/history.ts";
 import { explainJob } from "../backend/why.ts";
 import { fileLineage } from "../backend/file-lineage.ts";
 import { describeJobCalls } from "../backend/job-calls.ts";
-import { isUri } from "../files/filesystem.ts";
 import {
   formatExplanation,
   formatFileLineage,
@@ -121,7 +120,7 @@ function executionFilter(options: LogOptions): ExecutionFilter {
 }
 
 /** Whether `redun log`'s argument names a file (a path with a slash, a URI, or a file here). */
-function looksLikePath(id: string): boolean {
+function looksLikePath(id: string, isUri: (text: string) => boolean): boolean {
   return id.includes("/") || isUri(id) || fs.existsSync(id);
 }
 
@@ -140,6 +139,8 @@ async function show(
   id: string | undefined,
   options: LogOptions,
 ): Promise<string> {
+  // Loaded here, not with the command line: `redun --help` needs no filesystems.
+  const { isUri } = await import("../files/filesystem.ts");
   const json = options.format === "json";
   const out = (data: unknown, text: () => string) =>
     json ? JSON.stringify(data, null, 2) + "\n" : text();
@@ -169,7 +170,7 @@ async function show(
         n === 1 ? "No executions yet." : `There are fewer than ${n} executions.`,
       );
     id = execution.id;
-  } else if (id && looksLikePath(id)) {
+  } else if (id && looksLikePath(id, isUri)) {
     const where = isUri(id) ? id : path.resolve(id);
     // Recorded as the workflow named it: absolute, or relative to where it ran (here, most
     // likely).

@@ -68,8 +68,9 @@ function installDocker(): void {
   }
   const script =
     "command -v dockerd >/dev/null || " +
-    "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io || " +
-    "(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io)";
+    // Other suites may be installing packages at the same time (chromium, Kubernetes' build).
+    "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends docker.io || " +
+    "(apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends docker.io)";
   const r = spawnSync("flock", ["/tmp/redun-test-docker-install.lock", "sh", "-c", script], {
     encoding: "utf8",
     timeout: 600_000,
@@ -245,9 +246,12 @@ function buildRootfsTarball(
       for (const f of ["package.json", "bin", "dist"]) {
         fs.cpSync(path.join(REPO, f), path.join(opt, f), { recursive: true });
       }
-      fs.cpSync(path.join(REPO, "node_modules"), path.join(opt, "node_modules"), {
+      // node_modules may be a link to a shared install (scripts/test-other-nodes.sh): copy
+      // what it points at, not the link.
+      const modules = fs.realpathSync(path.join(REPO, "node_modules"));
+      fs.cpSync(modules, path.join(opt, "node_modules"), {
         recursive: true,
-        filter: (src) => !DEV_ONLY.some((d) => src === path.join(REPO, "node_modules", d)),
+        filter: (src) => !DEV_ONLY.some((d) => src === path.join(modules, d)),
       });
       const wrapper = path.join(root, "usr", "local", "bin", "redun");
       fs.writeFileSync(
