@@ -3,8 +3,9 @@
 // It first brings dist/ up to date (incremental build, a few seconds when little changed):
 // the tests of the `redun` command run the compiled package, as users do, and so must see
 // the current sources. Type errors do not stop the tests (`npm run lint` reports them).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -16,6 +17,21 @@ const files = fs
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort()
   .map((f) => path.join("test", f));
+
+// The Kubernetes suite needs server binaries built from Debian's source once per machine
+// (scripts/k8s-build.sh, ~16 CPU-minutes, cached outside the repository under a lock): on a
+// machine without them, the build starts now, in the background, so that it overlaps the
+// other suites instead of holding up the one that needs it (which waits on the lock).
+if (files.some((f) => f.includes("executor-k8s")) && !process.env.REDUN_TEST_KUBECONFIG) {
+  const log = fs.openSync(path.join(os.tmpdir(), "redun-k8s-build.log"), "a");
+  spawn("nice", ["-n", "10", "bash", path.join(root, "scripts", "k8s-build.sh")], {
+    cwd: root,
+    stdio: ["ignore", log, log],
+    detached: true,
+  })
+    .on("error", () => {}) // the suite's own call of the script reports what is wrong
+    .unref();
+}
 
 const build = spawnSync(
   process.execPath,

@@ -38,8 +38,17 @@ function userName(): string {
   }
 }
 
+/** Git facts by directory, read once per process (a program may run many executions). */
+const gitInfoCache = new Map<string, { commit?: string; originUrl?: string }>();
+
 /** The commit checked out and the `origin` remote's URL of the repository holding `dir`. */
 export function gitInfo(dir: string): { commit?: string; originUrl?: string } {
+  let info = gitInfoCache.get(dir);
+  if (!info) gitInfoCache.set(dir, (info = readGitInfo(dir)));
+  return info;
+}
+
+function readGitInfo(dir: string): { commit?: string; originUrl?: string } {
   const gitDir = findGitDir(dir);
   if (!gitDir) return {};
   const readIn = (dir: string, file: string) => {
