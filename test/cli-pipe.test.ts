@@ -29,7 +29,7 @@ describe("output to a closed pipe", () => {
     for (let i = 0; i < 4; i++) p.redun(["run", FLOW, "main", "--x", String(i), "--y", "4"]);
     // A value of megabytes, so that `redun export` too writes far more than a pipe holds
     // (a small export could all fit in the pipe before `head` closes it).
-    const big = p.redun(["run", FLOW, "big", "--n", "3000000"]);
+    const big = p.redun(["run", FLOW, "bigLength", "--n", "3000000"]);
     assert.equal(big.code, 0, big.stderr);
     // Several megabytes: far more than a pipe holds, so the writer sees the pipe close.
     fs.writeFileSync(path.join(p.dir, "big.txt"), "0123456789abcdef\n".repeat(300_000));
