@@ -53,7 +53,7 @@ import {
 } from "./writes.ts";
 import { serializeValue } from "../values/serialize.ts";
 import { hashValue } from "../values/hash.ts";
-import { pathValues } from "../values/path-values.ts";
+import { mayHoldPathValues, pathValues } from "../values/path-values.ts";
 import {
   DEFAULT_VALUE_STORE_MIN_SIZE,
   VALUE_FORMAT,
@@ -331,7 +331,8 @@ export class Backend {
     }
     this.writtenValues.add(valueHash);
     this.queue.value.push(this.valueRow(valueHash, valueTypeName(value), bytes, this.storeWrites));
-    if (typeof value === "object" && value !== null) this.recordPaths(valueHash, value);
+    if (typeof value === "object" && value !== null && mayHoldPathValues(bytes))
+      this.recordPaths(valueHash, value);
     this.scheduleFlush();
   }
 

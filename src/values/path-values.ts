@@ -4,7 +4,7 @@
  * path: a workflow's files are then found by the path a user knows.
  */
 import { MAX_VALUE_DEPTH } from "./depth.ts";
-import { handlerForValue } from "./registry.ts";
+import { handlerForValue, pathTypeNames } from "./registry.ts";
 
 /** A file-like value and the path it names. */
 export interface PathValue {
@@ -20,6 +20,15 @@ export function pathValues(value: unknown): PathValue[] {
   const found: PathValue[] = [];
   visit(value, 0, found);
   return found;
+}
+
+/**
+ * Whether a serialized value may hold a file-like value: whether its bytes name one of their
+ * types. A quick scan of bytes already made, so most values (numbers, strings, plain data)
+ * are never walked.
+ */
+export function mayHoldPathValues(bytes: Buffer): boolean {
+  return pathTypeNames().some((name) => bytes.includes(JSON.stringify(name)));
 }
 
 function visit(value: unknown, depth: number, found: PathValue[]): void {

@@ -82,6 +82,11 @@ export function handlerForValue(value: object): TypeHandler | undefined {
   return undefined;
 }
 
+/** The names of the registered types whose instances name a path (File, Dir, …). */
+export function pathTypeNames(): string[] {
+  return [...byName].filter(([, entry]) => entry.handler.path).map(([name]) => name);
+}
+
 /** The handler registered under a name, if any. */
 export function handlerForName(name: string): TypeHandler | undefined {
   return byName.get(name)?.handler;
