@@ -43,6 +43,26 @@ function toTag(row: Database["tag"]): Tag {
   };
 }
 
+/** The `tag` rows for tags on one record (values stored as JSON text). */
+export function tagRows(
+  entityType: EntityType,
+  entityId: string,
+  tags: readonly (readonly [string, unknown])[],
+  timestamp = new Date().toISOString(),
+): Database["tag"][] {
+  return tags.map(([key, value]) => {
+    const json = JSON.stringify(value ?? null);
+    return {
+      tag_hash: tagHash(entityType, entityId, key, json),
+      entity_type: entityType,
+      entity_id: entityId,
+      key,
+      value: json,
+      timestamp,
+    };
+  });
+}
+
 /**
  * Adds tags to a record.
  * @returns how many were new.
@@ -53,19 +73,8 @@ export async function addTags(
   entityId: string,
   tags: readonly (readonly [string, unknown])[],
 ): Promise<number> {
-  const timestamp = new Date().toISOString();
   const batch = emptyBatch();
-  for (const [key, value] of tags) {
-    const json = JSON.stringify(value ?? null);
-    batch.tag.push({
-      tag_hash: tagHash(entityType, entityId, key, json),
-      entity_type: entityType,
-      entity_id: entityId,
-      key,
-      value: json,
-      timestamp,
-    });
-  }
+  batch.tag.push(...tagRows(entityType, entityId, tags));
   return writeBatch(db, batch, "import");
 }
 

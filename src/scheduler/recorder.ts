@@ -4,7 +4,7 @@
  */
 import type { Task } from "../api/task.ts";
 import type { Backend } from "../backend/backend.ts";
-import { tagHash } from "../backend/tags.ts";
+import { tagRows } from "../backend/tags.ts";
 import type { EntityType } from "../backend/schema.ts";
 import { UnsupportedValueError } from "../values/errors.ts";
 import { hashParts, hashValue } from "../values/hash.ts";
@@ -57,18 +57,7 @@ export class Recorder {
 
   /** Tags on a record (a job's `tags` option, an execution's tags). */
   tags(entityType: EntityType, id: string, tags: readonly (readonly [string, unknown])[]): void {
-    const timestamp = new Date().toISOString();
-    for (const [key, value] of tags) {
-      const json = JSON.stringify(value ?? null);
-      this.backend.recordTag({
-        tag_hash: tagHash(entityType, id, key, json),
-        entity_type: entityType,
-        entity_id: id,
-        key,
-        value: json,
-        timestamp,
-      });
-    }
+    for (const row of tagRows(entityType, id, tags)) this.backend.recordTag(row);
   }
 
   /**
