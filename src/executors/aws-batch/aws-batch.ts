@@ -56,6 +56,7 @@ import {
 } from "./submit-job.ts";
 import { buildTags, type TagContext } from "./batch-tags.ts";
 import { log, messageOf } from "../remote/executor-log.ts";
+import { Submissions } from "../remote/submissions.ts";
 
 /** A prepared job waiting to be submitted. */
 interface PendingJob {
@@ -77,7 +78,7 @@ export class AwsBatchExecutor implements Executor {
   private readonly jobDefs = new JobDefinitions();
   private readonly monitor: JobMonitor;
   private readonly batcher: ArrayBatcher<PendingJob>;
-  private readonly submitting = new Set<Promise<void>>();
+  private readonly submissions: Submissions;
   private debugExecutor: Promise<Executor> | undefined;
   private stopped = false;
   private warnedUser = false;
@@ -87,6 +88,10 @@ export class AwsBatchExecutor implements Executor {
     readonly options: AwsBatchOptions,
     configDir?: string,
   ) {
+    this.submissions = new Submissions(
+      { name, where: `[executors.${name}]`, service: "AWS Batch" },
+      () => this.stopped,
+    );
     let scratch = options.s3_scratch.replace(/\/+$/, "");
     if (!isUri(scratch)) {
       if (!options.debug) {
@@ -192,28 +197,8 @@ export class AwsBatchExecutor implements Executor {
   // ---- submission -----------------------------------------------------------------------
 
   private submitPlan(plan: SubmissionPlan<PendingJob>): void {
-    for (const items of plan.arrays) this.track(this.submitArray(items), items);
-    for (const item of plan.singles) this.track(this.submitSingle(item), [item]);
-  }
-
-  /** Keeps a submission in flight visible to stop(); its failure fails its jobs. */
-  private track(submission: Promise<void>, items: PendingJob[]): void {
-    const done = submission.catch((error) => {
-      if (this.stopped) return; // cancelled: the calls are abandoned
-      for (const item of items) item.reject(this.submitError(item.job, error));
-    });
-    this.submitting.add(done);
-    void done.finally(() => this.submitting.delete(done));
-  }
-
-  private submitError(job: JobSpec, error: unknown): Error {
-    const message = messageOf(error);
-    if (message.startsWith(this.where) || message.includes(`executor "${this.name}"`)) {
-      return error instanceof Error ? error : new Error(message);
-    }
-    return new Error(
-      `task "${job.task.fullname}" on executor "${this.name}": AWS Batch submission failed: ${message}`,
-    );
+    for (const items of plan.arrays) this.submissions.track(this.submitArray(items), items);
+    for (const item of plan.singles) this.submissions.track(this.submitSingle(item), [item]);
   }
 
   /** The ARN of the job role: set, none (`None`), or the account's ecsTaskExecutionRole. */
@@ -442,7 +427,7 @@ export class AwsBatchExecutor implements Executor {
     if (this.stopped) return;
     this.stopped = true;
     this.batcher.clear();
-    await Promise.all([...this.submitting]);
+    await this.submissions.settled();
     const byRegion = new Map<string, string[]>();
     for (const { id, region } of this.monitor.tracked()) {
       byRegion.set(region, [...(byRegion.get(region) ?? []), id]);

@@ -49,6 +49,7 @@ import { K8S_SCHEMA, type K8sOptions } from "./k8s-schema.ts";
 import { DEFAULT_SECRET_NAME, secretData } from "./k8s-secret.ts";
 import { k8sEquivalenceKey, resolveK8sJobSettings, type K8sJobSettings } from "./k8s-settings.ts";
 import { log, messageOf } from "../remote/executor-log.ts";
+import { Submissions } from "../remote/submissions.ts";
 
 /** A prepared job waiting to be submitted. */
 interface PendingJob {
@@ -72,7 +73,7 @@ export class K8sExecutor implements Executor {
   readonly scratch: string;
   private readonly monitor: K8sMonitor;
   private readonly batcher: ArrayBatcher<PendingJob>;
-  private readonly submitting = new Set<Promise<void>>();
+  private readonly submissions: Submissions;
   private readonly cleanups = new Set<Promise<void>>();
   private readonly packages: RemoteJobSettings["packageCache"] = new Map();
   private readonly secrets = new Map<string, Promise<PodContext>>();
@@ -88,6 +89,10 @@ export class K8sExecutor implements Executor {
     readonly options: K8sOptions,
     private readonly configDir?: string,
   ) {
+    this.submissions = new Submissions(
+      { name, where: `[executors.${name}]`, service: "Kubernetes" },
+      () => this.stopped,
+    );
     const scratch = options.scratch.replace(/\/+$/, "") || "/";
     this.scratch = isUri(scratch) ? scratch : path.resolve(configDir ?? process.cwd(), scratch);
     this.monitor = new K8sMonitor({
@@ -169,7 +174,7 @@ export class K8sExecutor implements Executor {
       reunited = await this.reunite(job);
     } catch (error) {
       if (!(error instanceof K8sApiError)) throw error;
-      throw this.submitError(job, error);
+      throw this.submissions.error(job, error);
     }
     if (reunited) return reunited.value;
     const prepared = await prepareRemoteJob(job, this.remoteSettings());
@@ -240,28 +245,8 @@ export class K8sExecutor implements Executor {
   // ---- submission -----------------------------------------------------------------------
 
   private submitPlan(plan: SubmissionPlan<PendingJob>): void {
-    for (const item of plan.singles) this.track(this.submitSingle(item), [item]);
-    for (const items of plan.arrays) this.track(this.submitArray(items), items);
-  }
-
-  /** Keeps a submission in flight visible to stop(); its failure fails its jobs. */
-  private track(submission: Promise<void>, items: PendingJob[]): void {
-    const done = submission.catch((error) => {
-      if (this.stopped) return; // cancelled: the calls are abandoned
-      for (const item of items) item.reject(this.submitError(item.job, error));
-    });
-    this.submitting.add(done);
-    void done.finally(() => this.submitting.delete(done));
-  }
-
-  private submitError(job: JobSpec, error: unknown): Error {
-    const message = messageOf(error);
-    if (message.startsWith(this.where) || message.includes(`executor "${this.name}"`)) {
-      return error instanceof Error ? error : new Error(message);
-    }
-    return new Error(
-      `task "${job.task.fullname}" on executor "${this.name}": Kubernetes submission failed: ${message}`,
-    );
+    for (const item of plan.singles) this.submissions.track(this.submitSingle(item), [item]);
+    for (const items of plan.arrays) this.submissions.track(this.submitArray(items), items);
   }
 
   /** How pods of a namespace run: the Secret (written once per namespace), the scratch. */
@@ -349,7 +334,7 @@ export class K8sExecutor implements Executor {
             `Indexed Jobs (1.${INDEXED_MINOR}+): array jobs are submitted as single jobs`,
         );
       }
-      for (const item of items) this.track(this.submitSingle(item), [item]);
+      for (const item of items) this.submissions.track(this.submitSingle(item), [item]);
       return;
     }
     const { settings, job, prepared } = items[0]!;
@@ -463,7 +448,7 @@ export class K8sExecutor implements Executor {
     if (this.stopped) return;
     this.stopped = true;
     this.batcher.clear();
-    await Promise.all([...this.submitting]);
+    await this.submissions.settled();
     const refs = new Map(this.monitor.refs().map((r) => [`${r.namespace}/${r.name}`, r]));
     this.monitor.stop();
     if (refs.size > 0) {
