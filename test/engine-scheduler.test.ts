@@ -7,6 +7,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import os from "node:os";
 import {
   apply,
   catch_,
@@ -811,6 +812,23 @@ describe("executors", () => {
     await withEnv({ maxWorkers: 4 }, async ({ scheduler, dir }) => {
       // Each job waits (up to 15 s) until all three have started: only true if they run together.
       assert.deepEqual(await scheduler.run(wf.barrierMany(dir, 3)), [true, true, true]);
+    });
+  });
+
+  it("CPU-bound jobs waiting in numbers get a worker per CPU; tiny ones run and are recorded", async (t) => {
+    if (os.availableParallelism() < 2)
+      return t.skip("one CPU: the pool never grows past one worker");
+    await withEnv({ maxWorkers: 8 }, async ({ scheduler }) => {
+      // 200 jobs of 5 ms: a worker kept busy, a second one pays for its start.
+      const heavy = (await scheduler.run(wf.threadsOf(200, 5))) as { i: number; thread: number }[];
+      assert.deepEqual(
+        heavy.map((r) => r.i),
+        Array.from({ length: 200 }, (_, i) => i),
+      );
+      assert.ok(new Set(heavy.map((r) => r.thread)).size >= 2, "CPU-bound jobs used one worker");
+      const tiny = (await scheduler.run(wf.threadsOf(2000, 0))) as { i: number }[];
+      assert.equal(tiny.length, 2000);
+      assert.equal(scheduler.status.count(name(wf.threadOf), "DONE"), 2000);
     });
   });
 

@@ -38,6 +38,7 @@ import {
   type RetryPolicy,
 } from "./retry.ts";
 import type { Database, JobTable } from "./schema.ts";
+import type { ClaimRelease } from "./call-claims.ts";
 import { openValueStore, type ValueStore } from "./value-store.ts";
 import { CacheReads, type CachedCall, type CachedEvaluation } from "./cache-reads.ts";
 import { SqliteLookups } from "./sqlite-reads.ts";
@@ -106,6 +107,12 @@ const FLUSH_DELAY_MS = 20;
 const FLUSH_COST_FACTOR = 3;
 /** ...but never longer than this. */
 const MAX_FLUSH_DELAY_MS = 250;
+/**
+ * The row of a job still running waits this long before a queued write takes it: most jobs
+ * finish sooner, and their row is then written once, finished, instead of twice. An
+ * explicit {@link Backend.flush} writes every row.
+ */
+const RUNNING_JOB_ROW_DELAY_MS = 1_000;
 
 /**
  * Rows that may wait in memory to be written before new jobs wait for room (backpressure):
@@ -129,6 +136,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Backend {
   private queue = emptyBatch();
   private jobs = new Map<string, JobTable>();
+  /** When each job in `jobs` was first queued (what {@link RUNNING_JOB_ROW_DELAY_MS} counts from). */
+  private jobsQueuedAt = new Map<string, number>();
   /** Large values waiting to be written to the value store (before their rows). */
   private storeWrites = new Map<string, Buffer>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -158,8 +167,8 @@ export class Backend {
   private writeThread: SqliteWriteThread | undefined;
   /** Rows written until the writer thread starts (Infinity: never). */
   private rowsBeforeThread: number;
-  /** Collectors of work to do once the rows queued now are written (see {@link whenWritten}). */
-  private afterWrites: (() => (() => Promise<void>) | undefined)[] = [];
+  /** Call claims to release with the next write, by holder (see {@link releaseWithRows}). */
+  private releases = new Map<string, string[]>();
 
   private constructor(
     readonly handle: DatabaseHandle,
@@ -257,14 +266,13 @@ export class Backend {
   }
 
   /**
-   * Work to do once rows are written (a claim is released only after the result it guards
-   * is recorded). When the next write takes the queued rows, it calls `collect`, which
-   * returns the work for what was queued until then; the work runs once those rows are
-   * written. A failing one is ignored: what it does must be allowed to not happen (a lease
-   * then simply expires). @internal
+   * Releases a call claim in the transaction of the next write, with the rows queued until
+   * then: a claim goes only together with the result it guards. @internal
    */
-  whenWritten(collect: () => (() => Promise<void>) | undefined): void {
-    this.afterWrites.push(collect);
+  releaseWithRows(holder: string, evalHash: string): void {
+    let hashes = this.releases.get(holder);
+    if (!hashes) this.releases.set(holder, (hashes = []));
+    hashes.push(evalHash);
     this.scheduleFlush();
   }
 
@@ -393,6 +401,7 @@ export class Backend {
 
   /** Inserts or updates a job row. */
   recordJob(row: JobTable): void {
+    if (!this.jobs.has(row.id)) this.jobsQueuedAt.set(row.id, performance.now());
     this.jobs.set(row.id, { ...row });
     this.scheduleFlush();
   }
@@ -409,19 +418,23 @@ export class Backend {
     this.scheduleFlush();
   }
 
-  private scheduleFlush(): void {
+  private scheduleFlush(minDelay = 0): void {
     if (this.flushTimer || this.failed) return;
     const delay =
       this.outageSince !== undefined
         ? retryDelay(this.retry, this.failures)
-        : Math.min(
-            MAX_FLUSH_DELAY_MS,
-            Math.max(FLUSH_DELAY_MS, FLUSH_COST_FACTOR * this.lastWriteMs),
-          );
+        : // On the writer thread a slow write holds up nothing here: the next one follows it
+          // at once, with whatever rows came meanwhile.
+          this.writeThread
+          ? Math.max(FLUSH_DELAY_MS, minDelay)
+          : Math.min(
+              MAX_FLUSH_DELAY_MS,
+              Math.max(FLUSH_DELAY_MS, minDelay, FLUSH_COST_FACTOR * this.lastWriteMs),
+            );
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       // Never rejects: a failed write keeps its rows and is retried, or fails the backend.
-      void this.writeQueued();
+      void this.writeQueued(true);
     }, delay);
     // While rows are being retried, the timer keeps the process alive: it is what writes them.
     if (this.outageSince === undefined) this.flushTimer.unref?.();
@@ -455,7 +468,7 @@ export class Backend {
   async flush(): Promise<void> {
     for (;;) {
       if (this.failed) throw this.unavailable();
-      await this.writeQueued();
+      await this.writeQueued(false);
       if (this.failed) throw this.unavailable();
       // Writes run in order and each takes every row queued when it starts (rows of a
       // failed write included), so a write that went through covers every earlier row.
@@ -464,44 +477,64 @@ export class Backend {
     }
   }
 
-  /** Queues a write of the rows queued when it starts; resolves when it has been tried. */
-  private writeQueued(): Promise<void> {
+  /**
+   * Queues a write of the rows queued when it starts; resolves when it has been tried.
+   * @param holdRunningJobs - leave the rows of jobs still running that were queued less than
+   *   {@link RUNNING_JOB_ROW_DELAY_MS} ago for a later write.
+   */
+  private writeQueued(holdRunningJobs: boolean): Promise<void> {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
     // Flushes run one after another so that rows are committed in the order they were made.
-    this.flushing = this.flushing.then(() => this.writeQueuedNow());
+    this.flushing = this.flushing.then(() => this.writeQueuedNow(holdRunningJobs));
     return this.flushing;
   }
 
-  private async writeQueuedNow(): Promise<void> {
+  /** Takes the job rows a write writes (see {@link writeQueued}); the others stay queued. */
+  private takeJobRows(holdRunningJobs: boolean): JobTable[] {
+    const rows: JobTable[] = [];
+    const now = performance.now();
+    let heldSince: number | undefined;
+    for (const [id, row] of this.jobs) {
+      const queuedAt = this.jobsQueuedAt.get(id)!;
+      if (holdRunningJobs && row.end_time === null && now - queuedAt < RUNNING_JOB_ROW_DELAY_MS) {
+        heldSince ??= queuedAt;
+        continue;
+      }
+      rows.push(row);
+      this.jobs.delete(id);
+      this.jobsQueuedAt.delete(id);
+    }
+    // Map order is the order jobs were first queued: the first one held is due first.
+    if (heldSince !== undefined) {
+      this.scheduleFlush(heldSince + RUNNING_JOB_ROW_DELAY_MS - now);
+    }
+    return rows;
+  }
+
+  private async writeQueuedNow(holdRunningJobs: boolean): Promise<void> {
     if (this.failed) return;
     const batch = this.queue;
-    batch.job = [...this.jobs.values()];
+    batch.job = this.takeJobRows(holdRunningJobs);
     const storeWrites = this.storeWrites;
-    const afterWrites = this.afterWrites.flatMap((collect) => collect() ?? []);
-    this.afterWrites = [];
-    if (batchIsEmpty(batch) && storeWrites.size === 0) {
-      void runAfterWrites(afterWrites);
-      return;
-    }
+    const releases = [...this.releases].map(([holder, evalHashes]) => ({ holder, evalHashes }));
+    if (batchIsEmpty(batch) && storeWrites.size === 0 && releases.length === 0) return;
     this.queue = emptyBatch();
-    this.jobs.clear();
     this.storeWrites = new Map();
+    this.releases = new Map();
     this.inFlight = 0;
     for (const table of Object.values(batch)) this.inFlight += (table as unknown[]).length;
     try {
-      await this.write(batch, storeWrites);
+      await this.write(batch, storeWrites, releases);
       this.inFlight = 0;
       this.outageSince = undefined;
       this.failures = 0;
       this.admission.wake();
-      void runAfterWrites(afterWrites);
     } catch (error) {
       this.inFlight = 0;
-      this.requeue(batch, storeWrites);
-      this.afterWrites.unshift(...afterWrites.map((work) => () => work));
+      this.requeue(batch, storeWrites, releases);
       this.lastError = error;
       this.outageSince ??= performance.now();
       this.failures++;
@@ -516,11 +549,22 @@ export class Backend {
   }
 
   /** Puts the rows of a failed write back in front of the rows queued since. */
-  private requeue(batch: RowBatch, storeWrites: Map<string, Buffer>): void {
+  private requeue(
+    batch: RowBatch,
+    storeWrites: Map<string, Buffer>,
+    releases: readonly ClaimRelease[],
+  ): void {
     appendBatch(batch, this.queue);
+    for (const { holder, evalHashes } of releases) {
+      this.releases.set(holder, [...evalHashes, ...(this.releases.get(holder) ?? [])]);
+    }
     // Job rows: the newest state of each job wins.
     const jobs = new Map<string, JobTable>();
-    for (const row of batch.job) jobs.set(row.id, row);
+    const queuedAt = performance.now();
+    for (const row of batch.job) {
+      jobs.set(row.id, row);
+      this.jobsQueuedAt.set(row.id, queuedAt - RUNNING_JOB_ROW_DELAY_MS);
+    }
     for (const [id, row] of this.jobs) jobs.set(id, row);
     batch.job = [];
     this.queue = batch;
@@ -542,11 +586,15 @@ export class Backend {
   }
 
   /** Writes rows: value-store files first, so that no row ever points at a missing file. */
-  private async write(batch: RowBatch, storeWrites: Map<string, Buffer>): Promise<void> {
+  private async write(
+    batch: RowBatch,
+    storeWrites: Map<string, Buffer>,
+    releases: readonly ClaimRelease[],
+  ): Promise<void> {
     await this.putStored(storeWrites);
-    if (!batchIsEmpty(batch)) {
+    if (!batchIsEmpty(batch) || releases.length > 0) {
       const started = performance.now();
-      await exclusiveInProcess(this.handle, () => this.writeRows(batch, "record"));
+      await exclusiveInProcess(this.handle, () => this.writeRows(batch, "record", releases));
       this.lastWriteMs = performance.now() - started;
     }
   }
@@ -555,20 +603,24 @@ export class Backend {
    * Writes rows in one transaction, through prepared statements on SQLite. A queued write
    * (`record`) is tried a few times here; past that, its rows go back to the queue.
    */
-  private writeRows(batch: RowBatch, mode: WriteMode): Promise<number> {
+  private writeRows(
+    batch: RowBatch,
+    mode: WriteMode,
+    releases: readonly ClaimRelease[] = [],
+  ): Promise<number> {
     const retry =
       mode === "record"
         ? { ...this.retry, attempts: Math.min(this.retry.attempts, WRITE_ATTEMPTS) }
         : this.retry;
-    if (!this.sqliteWriter) return writeBatch(this.db, batch, mode, retry);
+    if (!this.sqliteWriter) return writeBatch(this.db, batch, mode, retry, releases);
     const thread = this.sqliteWriteThread(batch);
-    if (!thread) return this.sqliteWriter.write(batch, mode, retry);
-    return thread.write(batch, mode, retry).catch((error: unknown) => {
+    if (!thread) return this.sqliteWriter.write(batch, mode, retry, releases);
+    return thread.write(batch, mode, retry, releases).catch((error: unknown) => {
       if (!(error instanceof WriteThreadExitedError)) throw error;
       // A thread that died (out of memory, …) is not restarted: its writes, and every later
       // one, go through this thread's connection (rewriting a committed batch is harmless).
       this.writeThread = undefined;
-      return this.sqliteWriter!.write(batch, mode, retry);
+      return this.sqliteWriter!.write(batch, mode, retry, releases);
     });
   }
 
@@ -616,11 +668,6 @@ export class Backend {
       await this.handle.close();
     }
   }
-}
-
-/** Work after a write, apart from the chain of writes (a slow one must not hold them up). */
-async function runAfterWrites(fns: (() => Promise<void>)[]): Promise<void> {
-  for (const fn of fns) await fn().catch(() => {});
 }
 
 function append<T>(to: T[], rows: readonly T[]): void {

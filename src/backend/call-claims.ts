@@ -98,26 +98,29 @@ export async function renewClaims(
     .execute();
 }
 
-/** Releases `holder`'s leases on these calls (all of them when `evalHashes` is undefined). */
-export async function releaseClaims(
-  handle: Pick<DatabaseHandle, "db" | "sqlite">,
-  holder: string,
-  evalHashes?: readonly string[],
+/** Claims to let go of: some calls `holder` held. */
+export interface ClaimRelease {
+  holder: string;
+  evalHashes: readonly string[];
+}
+
+/** Releases claims inside the caller's SQLite transaction. */
+export function releaseClaimsSqlite(
+  sqlite: SQLiteConnection,
+  releases: readonly ClaimRelease[],
+): void {
+  const { release } = statements(sqlite);
+  for (const { holder, evalHashes } of releases) {
+    for (const hash of evalHashes) release.run(holder, hash);
+  }
+}
+
+/** Releases claims inside the caller's transaction (any dialect). */
+export async function releaseClaimsIn(
+  trx: Kysely<Database>,
+  releases: readonly ClaimRelease[],
 ): Promise<void> {
-  const all = handle.db.deleteFrom("call_claim").where("holder", "=", holder);
-  if (!evalHashes) {
-    await all.execute();
-    return;
-  }
-  const sqlite = handle.sqlite as SQLiteConnection | undefined;
-  if (sqlite) {
-    const { release } = statements(sqlite);
-    sqlite.transaction(() => {
-      for (const hash of evalHashes) release.run(holder, hash);
-    })();
-    return;
-  }
-  await handle.db.transaction().execute(async (trx) => {
+  for (const { holder, evalHashes } of releases) {
     for (let i = 0; i < evalHashes.length; i += CHUNK) {
       await trx
         .deleteFrom("call_claim")
@@ -125,5 +128,24 @@ export async function releaseClaims(
         .where("eval_hash", "in", evalHashes.slice(i, i + CHUNK))
         .execute();
     }
-  });
+  }
+}
+
+/** Releases `holder`'s leases on these calls (all of them when `evalHashes` is undefined). */
+export async function releaseClaims(
+  handle: Pick<DatabaseHandle, "db" | "sqlite">,
+  holder: string,
+  evalHashes?: readonly string[],
+): Promise<void> {
+  if (!evalHashes) {
+    await handle.db.deleteFrom("call_claim").where("holder", "=", holder).execute();
+    return;
+  }
+  const releases = [{ holder, evalHashes }];
+  const sqlite = handle.sqlite as SQLiteConnection | undefined;
+  if (sqlite) {
+    sqlite.transaction(() => releaseClaimsSqlite(sqlite, releases))();
+    return;
+  }
+  await handle.db.transaction().execute((trx) => releaseClaimsIn(trx, releases));
 }

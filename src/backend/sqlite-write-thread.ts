@@ -8,11 +8,19 @@
 import { Worker } from "node:worker_threads";
 import { withRetry, type RetryPolicy } from "./retry.ts";
 import type { RowBatch, WriteMode } from "./writes.ts";
+import type { ClaimRelease } from "./call-claims.ts";
 import { RedunError } from "../values/errors.ts";
 
 /** Scheduler → writer thread. */
 export type WriteRequest =
-  { type: "write"; id: number; batch: RowBatch; mode: WriteMode } | { type: "close" };
+  | {
+      type: "write";
+      id: number;
+      batch: RowBatch;
+      mode: WriteMode;
+      releases: readonly ClaimRelease[];
+    }
+  | { type: "close" };
 
 /** Writer thread → scheduler. */
 export type WriteReply =
@@ -59,17 +67,26 @@ export class SqliteWriteThread {
   }
 
   /** Writes a batch in one transaction, retried as a whole on transient errors. */
-  write(batch: RowBatch, mode: WriteMode, retry: Partial<RetryPolicy> = {}): Promise<number> {
-    return withRetry(() => this.send(batch, mode), retry);
+  write(
+    batch: RowBatch,
+    mode: WriteMode,
+    retry: Partial<RetryPolicy> = {},
+    releases: readonly ClaimRelease[] = [],
+  ): Promise<number> {
+    return withRetry(() => this.send(batch, mode, releases), retry);
   }
 
-  private send(batch: RowBatch, mode: WriteMode): Promise<number> {
+  private send(
+    batch: RowBatch,
+    mode: WriteMode,
+    releases: readonly ClaimRelease[],
+  ): Promise<number> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
     if (this.pending.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: "write", id, batch, mode } satisfies WriteRequest);
+      this.worker.postMessage({ type: "write", id, batch, mode, releases } satisfies WriteRequest);
     });
   }
 

@@ -20,7 +20,10 @@ port.on("message", (request: WriteRequest) => {
   }
   let reply: WriteReply;
   try {
-    reply = { id: request.id, changed: writer.writeNow(request.batch, request.mode) };
+    reply = {
+      id: request.id,
+      changed: writer.writeNow(request.batch, request.mode, request.releases),
+    };
   } catch (error) {
     const { name, message, code } = error as { name?: string; message?: string; code?: unknown };
     reply = {

@@ -7,6 +7,7 @@
  */
 import type { Database as SQLiteConnection, Statement } from "better-sqlite3";
 import type { Kysely } from "kysely";
+import { releaseClaimsSqlite, type ClaimRelease } from "./call-claims.ts";
 import { withRetry, type RetryPolicy } from "./retry.ts";
 import type { Database } from "./schema.ts";
 import {
@@ -66,11 +67,12 @@ export class SqliteWriter {
 
   /**
    * Writes a batch in one transaction (synchronously: better-sqlite3 blocks until done).
+   * @param releases - call claims released in the same transaction, once the rows are in.
    * @returns how many rows were inserted or updated.
    */
-  writeNow(batch: RowBatch, mode: WriteMode): number {
+  writeNow(batch: RowBatch, mode: WriteMode, releases: readonly ClaimRelease[] = []): number {
     const tables = batchTables(batch);
-    if (tables.length === 0) return 0;
+    if (tables.length === 0 && releases.length === 0) return 0;
     const inserts = tables.map(([table, rows]) => [this.insert(table, mode), rows] as const);
     const write = this.sqlite.transaction(() => {
       let changed = 0;
@@ -82,6 +84,7 @@ export class SqliteWriter {
           changed += statement.run(params).changes;
         }
       }
+      releaseClaimsSqlite(this.sqlite, releases);
       return changed;
     });
     // IMMEDIATE takes the write lock first (waiting up to the busy timeout), so another
@@ -90,7 +93,12 @@ export class SqliteWriter {
   }
 
   /** Writes a batch in one transaction, retried as a whole on transient errors. */
-  write(batch: RowBatch, mode: WriteMode, retry: Partial<RetryPolicy> = {}): Promise<number> {
-    return withRetry(async () => this.writeNow(batch, mode), retry);
+  write(
+    batch: RowBatch,
+    mode: WriteMode,
+    retry: Partial<RetryPolicy> = {},
+    releases: readonly ClaimRelease[] = [],
+  ): Promise<number> {
+    return withRetry(async () => this.writeNow(batch, mode, releases), retry);
   }
 }

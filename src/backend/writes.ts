@@ -10,6 +10,7 @@
  * retried as a whole, which is safe because every statement is idempotent.
  */
 import type { Kysely, Transaction } from "kysely";
+import { releaseClaimsIn, type ClaimRelease } from "./call-claims.ts";
 import { withRetry, type RetryPolicy } from "./retry.ts";
 import type { Database } from "./schema.ts";
 
@@ -233,6 +234,7 @@ export function batchTables(batch: RowBatch): (readonly [WriteTable, any[]])[] {
 
 /**
  * Writes a batch in one transaction, retried as a whole on transient errors.
+ * @param releases - call claims released in the same transaction, once the rows are in.
  * @returns how many rows were inserted or updated (0 when everything was already there).
  */
 export async function writeBatch(
@@ -240,14 +242,16 @@ export async function writeBatch(
   batch: RowBatch,
   mode: WriteMode = "record",
   retry: Partial<RetryPolicy> = {},
+  releases: readonly ClaimRelease[] = [],
 ): Promise<number> {
   const tables = batchTables(batch);
-  if (tables.length === 0) return 0;
+  if (tables.length === 0 && releases.length === 0) return 0;
   return withRetry(
     () =>
       db.transaction().execute(async (trx) => {
         let changed = 0;
         for (const [table, rows] of tables) changed += await writeTable(trx, table, rows, mode);
+        await releaseClaimsIn(trx, releases);
         return changed;
       }),
     retry,

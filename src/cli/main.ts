@@ -27,13 +27,28 @@ const COMPILED = import.meta.url.endsWith(".js");
  * support for workflow files. The modules the command needs are imported first (natively,
  * see src/loader/enable.mjs), so `--help` and the like load none of this.
  */
-async function prepareCommand(command: Command): Promise<void> {
+async function prepareCommand(program: Command, command: Command): Promise<void> {
+  if (command.name() === "run" && wantsWorkers(command)) {
+    const { prestartWorkers } = await import("./prestart.ts");
+    await prestartWorkers(program.opts<GlobalOptions>(), command.args[0]!);
+  }
   await import("../executors/builtin.ts");
   if (!COMPILED) return;
   const preload = [new URL("../index.js", import.meta.url).href];
   if (command.name() === "run") preload.push(new URL("./run.js", import.meta.url).href);
   const { enableTypeScript } = await import("../loader/enable.mjs");
   await enableTypeScript(preload);
+}
+
+/** Whether a `redun run` command line will run jobs (not a dry run, not a task's --help). */
+function wantsWorkers(run: Command): boolean {
+  const taskArgs = run.args.slice(2);
+  return (
+    run.args.length >= 2 &&
+    !run.opts<RunCommandOptions>().dryrun &&
+    !taskArgs.includes("--help") &&
+    !taskArgs.includes("-h")
+  );
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -58,7 +73,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError()
-    .hook("preAction", (_program, command) => prepareCommand(command));
+    .hook("preAction", (program, command) => prepareCommand(program, command));
 
   program
     .command("run")

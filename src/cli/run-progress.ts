@@ -41,6 +41,8 @@ export async function startProgress(
   };
   // Job lines scroll above the display.
   scheduler.setOutput((text) => display.persist(text.trimEnd()), { statusTables: false });
+  // Drawn at once, so that even a run shorter than one redraw shows it.
+  display(frame());
   const timer = setInterval(() => display(frame()), REDRAW_MS);
   timer.unref();
   return () => {

@@ -37,8 +37,6 @@ export class ClaimKeeper {
   private readonly claims: BatchLoader<true>;
   private held = 0;
   private heartbeat: NodeJS.Timeout | undefined;
-  /** Calls finished since the last write took the queued rows: released once it is done. */
-  private finished: string[] = [];
   private warnedUnclaimed = false;
 
   /**
@@ -124,15 +122,8 @@ export class ClaimKeeper {
   }
 
   private queueRelease(evalHash: string): void {
-    if (this.finished.push(evalHash) > 1) return;
-    // The write that takes the queued rows takes the list too: every call in it had its
-    // rows queued before, so they are written when the claims go.
-    this.backend.whenWritten(() => {
-      const hashes = this.finished;
-      this.finished = [];
-      return () =>
-        this.backend.writeNow((handle) => releaseClaims(handle, this.holder, hashes), CLAIM_RETRY);
-    });
+    // Released in the transaction that writes the rows queued so far, the call's among them.
+    this.backend.releaseWithRows(this.holder, evalHash);
   }
 
   private hold(): void {

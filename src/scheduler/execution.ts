@@ -163,11 +163,33 @@ export class Execution {
 
   // ---- reduction -----------------------------------------------------------------------
 
+  /**
+   * A long list (a fan-out) is started a chunk per turn of the event loop: the first jobs
+   * run, and their rows are written, while the rest are still being hashed and looked up.
+   */
+  private async evaluateInChunks(values: unknown[], scope: Scope): Promise<unknown[]> {
+    const results: unknown[] = [];
+    for (let i = 0; i < values.length; i += EVALUATION_CHUNK) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (let j = i; j < Math.min(i + EVALUATION_CHUNK, values.length); j++) {
+        const result = this.evaluate(values[j], scope);
+        // Handled by the Promise.all below; until then a failure must not count as unhandled.
+        if (result instanceof Promise) result.catch(() => {});
+        results.push(result);
+      }
+    }
+    return Promise.all(results);
+  }
+
   /** @internal (for `evaluateHelper`) */
   evaluate(value: unknown, scope: Scope): Promise<unknown> | unknown {
     if (value instanceof Expression) return this.evaluateExpression(value, scope);
     if (!containsExpression(value)) return value;
-    if (Array.isArray(value)) return Promise.all(value.map((v) => this.evaluate(v, scope)));
+    if (Array.isArray(value)) {
+      return value.length > EVALUATION_CHUNK
+        ? this.evaluateInChunks(value, scope)
+        : Promise.all(value.map((v) => this.evaluate(v, scope)));
+    }
     if (value instanceof Map) {
       const entries = [...value];
       return Promise.all(
@@ -315,10 +337,11 @@ export class Execution {
     const argHashes = args.map((arg, i) =>
       hashValue(arg, `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`),
     );
-    const configArgs = new Set(options.configArgs ?? []);
-    const evalArgsHash = hashParts(
-      argHashes.filter((_, i) => !configArgs.has(task.paramNames[i] ?? "")),
-    );
+    const argsHash = hashParts(argHashes);
+    const configArgs = options.configArgs;
+    const evalArgsHash = configArgs?.length
+      ? hashParts(argHashes.filter((_, i) => !configArgs.includes(task.paramNames[i] ?? "")))
+      : argsHash;
     const evalHash = hashParts(["eval", task.hash, evalArgsHash]);
     const prov = scope.prov && options.prov !== false;
     const cacheScope = this.cacheScope(options, prov);
@@ -348,6 +371,7 @@ export class Execution {
       task,
       args,
       argHashes,
+      argsHash,
       evalArgsHash,
       upstream,
       options,
@@ -505,7 +529,7 @@ export class Execution {
         (c): c is CallResult => c !== undefined,
       );
       const valueHash = hashValue(value, `result of task "${task.fullname}"`);
-      const callHash = callHashOf(false, task.hash, call.argHashes, valueHash, children);
+      const callHash = callHashOf(false, task.hash, call.argsHash, valueHash, children);
       const subtreeTasks = new Set([task.hash]);
       for (const child of children) for (const h of child.subtreeTasks) subtreeTasks.add(h);
       // A cached reduction that led to a call already recorded records nothing new (as
@@ -598,6 +622,8 @@ export class Execution {
 }
 
 const MISSING = Symbol("missing");
+/** Elements of a list started per turn of the event loop (see `evaluateInChunks`). */
+const EVALUATION_CHUNK = 500;
 
 function describeCall(task: Task, args: unknown[]): string {
   return new TaskExpression(task, args).describe();

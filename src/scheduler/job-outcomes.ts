@@ -77,7 +77,7 @@ export class JobOutcomes {
       const children = job.settled.filter((c): c is CallResult => c !== undefined);
       const subtreeTasks = new Set([job.task.hash]);
       for (const child of children) for (const h of child.subtreeTasks) subtreeTasks.add(h);
-      const callHash = callHashOf(true, job.task.hash, call.argHashes, errorHash, children);
+      const callHash = callHashOf(true, job.task.hash, call.argsHash, errorHash, children);
       this.recorder.call(
         job,
         call,

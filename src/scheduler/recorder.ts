@@ -18,6 +18,9 @@ export interface CallRecord {
   argHashes: string[];
   /** For each argument, the call hashes of the calls its value came from. */
   upstream: string[][];
+  /** `hashParts(argHashes)`. */
+  argsHash: string;
+  /** The same, less the arguments a task's `configArgs` leave out of its eval hash. */
   evalArgsHash: string;
 }
 
@@ -76,7 +79,7 @@ export class Recorder {
   ): void {
     const { backend } = this;
     const { task } = call;
-    const argsHash = hashParts(call.argHashes);
+    const { argsHash } = call;
     backend.recordValue(
       outcome.valueHash,
       outcome.value,
@@ -137,14 +140,14 @@ export class Recorder {
 export function callHashOf(
   failed: boolean,
   taskHash: string,
-  argHashes: readonly string[],
+  argsHash: string,
   valueHash: string,
   children: readonly CallResult[],
 ): string {
   return hashParts([
     failed ? "failed-call" : "call",
     taskHash,
-    hashParts(argHashes),
+    argsHash,
     valueHash,
     ...children.map((c) => c.callHash),
   ]);

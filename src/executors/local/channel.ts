@@ -7,14 +7,14 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { RunMessage, WorkerReply } from "./protocol.ts";
+import type { PreloadMessage, RunMessage, WorkerReply } from "./protocol.ts";
 import { coalescing, eachMessage, type Batch } from "./coalesce.ts";
 
 const BOOTSTRAP = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
 
 /** A worker as the pool sees it, whatever it runs on. */
 export interface Channel {
-  send(message: RunMessage): void;
+  send(message: RunMessage | PreloadMessage): void;
   /** Stops the worker; `kill` stops a process worker even if it ignores SIGTERM. */
   terminate(kill?: boolean): Promise<void>;
 }
@@ -40,7 +40,7 @@ export function startThread(
   });
   worker.on("exit", (code) => onExit(`exited with code ${code}`));
   return {
-    send: coalescing<RunMessage>((m) => worker.postMessage(m), queueMicrotask),
+    send: coalescing<RunMessage | PreloadMessage>((m) => worker.postMessage(m), queueMicrotask),
     terminate: async () => {
       await worker.terminate();
     },
@@ -69,7 +69,7 @@ export function startProcess(
     else onExit(signal ? `was killed by ${signal}` : `exited with code ${code}`);
   });
   return {
-    send: coalescing<RunMessage>((m) => child.send(m), queueMicrotask),
+    send: coalescing<RunMessage | PreloadMessage>((m) => child.send(m), queueMicrotask),
     terminate: (kill = false) =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

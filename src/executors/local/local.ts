@@ -53,6 +53,31 @@ function encodeOptions(options: Readonly<Record<string, unknown>>): Wire | undef
   return Object.keys(rest).length > 0 ? encodeValue(rest, "task options") : undefined;
 }
 
+/** Pools started before their executor exists (see {@link prestartLocalPool}), by mode and size. */
+const prestartedPools = new Map<string, WorkerPool>();
+const poolKey = (mode: string, maxWorkers: number) => `${mode}/${maxWorkers}`;
+
+/**
+ * Starts the worker pool that a local executor with these options (`[executors.NAME]`, as
+ * in the configuration) will use, with a worker importing `modules` at once. `redun run`
+ * calls it for the default executor before it imports the workflow itself, so that the
+ * worker starts alongside: the run's first job then does not wait for it. Nothing for
+ * `mode = inline`, or for options that do not parse (the executor reports them later).
+ */
+export function prestartLocalPool(raw: Readonly<Record<string, unknown>>, modules: string[]): void {
+  let options: LocalExecutorOptions;
+  try {
+    options = parseExecutorOptions("local", "default", raw, LOCAL_SCHEMA) as never;
+  } catch {
+    return;
+  }
+  if (options.mode === "inline") return;
+  const key = poolKey(options.mode, options.max_workers);
+  let pool = prestartedPools.get(key);
+  if (!pool) prestartedPools.set(key, (pool = new WorkerPool(options.mode, options.max_workers)));
+  pool.preload(modules);
+}
+
 /** Runs jobs inline, on worker threads, or on child processes. */
 export class LocalExecutor implements Executor {
   /** Worker pools by the heap limit of their workers in MiB (`undefined`: none). */
@@ -73,7 +98,10 @@ export class LocalExecutor implements Executor {
     let pool = this.pools.get(maxMemoryMb);
     if (!pool) {
       const mode = this.options.mode as "thread" | "process";
-      pool = new WorkerPool(mode, this.options.max_workers, maxMemoryMb);
+      const key = poolKey(mode, this.options.max_workers);
+      const prestarted = maxMemoryMb === undefined ? prestartedPools.get(key) : undefined;
+      if (prestarted) prestartedPools.delete(key);
+      pool = prestarted ?? new WorkerPool(mode, this.options.max_workers, maxMemoryMb);
       this.pools.set(maxMemoryMb, pool);
     }
     return pool;

@@ -3,10 +3,11 @@
  * optional heap limit for its workers (`maxMemory`) and per-job time limits (`timeout`): a
  * worker past either is stopped and replaced, and only its running job fails.
  *
- * Growth is adaptive: up to one worker per CPU start as soon as jobs wait; more (up to
- * `max_workers`) start only while every worker is tied up by a job that has run for a
- * while, which is when more workers help (I/O-bound or sleeping tasks). A fan-out of tiny
- * tasks so stays on a few workers instead of paying for twenty.
+ * Growth is adaptive: the first worker starts with the first job; more, up to one per CPU,
+ * once the queued jobs add up to more work than starting a worker costs while the workers
+ * are kept busy, or a job has run for a while; more still (up to `max_workers`) only while every worker is tied up by a job
+ * that has run for a while, which is when more workers help (I/O-bound or sleeping tasks).
+ * A fan-out of tiny tasks so stays on one worker instead of paying for twenty.
  */
 import os from "node:os";
 import { Fifo } from "../../values/fifo.ts";
@@ -25,6 +26,19 @@ const PIPELINE_DEPTH = 2;
 const TINY_JOB_MS = 0.5;
 /** How many tiny jobs a worker may have queued. */
 const TINY_PIPELINE_DEPTH = 16;
+/**
+ * About what starting a worker costs (a thread, redun, TypeScript support, the workflow):
+ * a second worker starts only for more queued work than this, or for a job that runs long.
+ */
+const WORKER_START_MS = 150;
+/**
+ * How busy workers must be (the share of their time spent in jobs, not waiting for the
+ * next) before another one starts: workers that often wait are fed too slowly by the
+ * scheduler (tiny jobs), and one more would only take CPU from it.
+ */
+const BUSY_SHARE = 0.75;
+/** Jobs measured before their average decides growth (the first ones run cold code). */
+const SETTLED_AFTER_JOBS = 16;
 
 /** What a job's limits mean to the pool. */
 export interface JobLimits {
@@ -52,6 +66,8 @@ interface Pending {
   sentAt?: number;
   /** Fails the job at its timeout (armed when the worker says the task started). */
   timer?: NodeJS.Timeout;
+  /** Growth checks that found it running (see {@link WorkerPool.shouldSpawn}). */
+  growthChecks: number;
   resolve(reply: WorkerReply & { type: "done" }): void;
   reject(error: Error): void;
 }
@@ -69,6 +85,9 @@ export class WorkerPool {
   private averageJobMs = 0;
   /** Jobs that went into the average (a worker's first job, which imports the workflow, does not). */
   private measuredJobs = 0;
+  /** Recent time workers spent in jobs and waiting for them (decaying sums, see {@link BUSY_SHARE}). */
+  private recentBusyMs = 0;
+  private recentIdleMs = 0;
 
   /**
    * @param maxMemoryMb - the JavaScript heap limit of each worker, in MiB (none if absent).
@@ -79,6 +98,16 @@ export class WorkerPool {
     readonly maxMemoryMb?: number,
   ) {}
 
+  /**
+   * Starts a worker (unless there is one) that imports these workflow modules now, before
+   * any job: a run's first job then need not wait for a worker to start.
+   */
+  preload(modules: string[]): void {
+    if (this.stopped) return;
+    if (this.workers.size === 0) this.spawn();
+    for (const worker of this.workers) worker.channel.send({ type: "preload", modules });
+  }
+
   /** Runs a task message on some worker. */
   run(
     message: Omit<RunMessage, "id">,
@@ -87,12 +116,13 @@ export class WorkerPool {
     if (this.stopped) return Promise.reject(new Error("the worker pool is stopped"));
     if (limits?.timeoutMs !== undefined) message = { ...message, timed: true };
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, limits, resolve, reject });
+      this.queue.push({ message, limits, resolve, reject, growthChecks: 0 });
       this.dispatch();
     });
   }
 
-  private dispatch(): void {
+  /** @param growthCheck - called by the growth timer (see {@link watchGrowth}). */
+  private dispatch(growthCheck = false): void {
     // Idle workers first; then, only once jobs are known to be short, a second job on busy
     // workers (long jobs queued behind running ones would wait instead of getting workers).
     const jobsAreShort = this.measuredJobs > 0 && this.averageJobMs < LONG_JOB_MS;
@@ -104,6 +134,9 @@ export class WorkerPool {
           this.assign(worker, this.queue.shift()!);
         }
       }
+    }
+    if (growthCheck) {
+      for (const worker of this.workers) if (worker.jobs[0]) worker.jobs[0].growthChecks++;
     }
     while (this.shouldSpawn()) this.spawn();
     this.watchGrowth();
@@ -122,13 +155,27 @@ export class WorkerPool {
       this.starting >= this.cpus
     )
       return false;
-    if (total < this.cpus) return true;
+    if (total === 0) return true;
+    const now = Date.now();
+    if (total < this.cpus) {
+      // Worth a worker: queued work that outlasts its start, of jobs longer than what the
+      // scheduler spends on each, or (how long the others will take is not known yet) a job
+      // found running by two growth checks in a row. Between two checks the event loop has
+      // read the replies that came, so that job really is long, whereas its age alone may
+      // be the scheduler's own delay in reading a reply while it was busy.
+      if (this.measuredJobs >= SETTLED_AFTER_JOBS) {
+        return (
+          this.recentBusyMs >= BUSY_SHARE * (this.recentBusyMs + this.recentIdleMs) &&
+          this.queue.length * this.averageJobMs >= WORKER_START_MS
+        );
+      }
+      return [...this.workers].some((w) => (w.jobs[0]?.growthChecks ?? 0) >= 2);
+    }
     // Past one worker per CPU, more workers only help when jobs wait on something else
     // (I/O, sleeps, subprocesses): jobs that are long as the workers themselves measure
     // them, not merely slow because the CPUs are busy.
     // Every worker held for a long time is reason enough, even before any job has finished
     // (jobs that wait for each other would otherwise never all start).
-    const now = Date.now();
     let oldest = Infinity;
     let allWarm = true;
     for (const w of this.workers) {
@@ -148,7 +195,7 @@ export class WorkerPool {
     if (this.growthTimer || this.queue.length === 0 || this.workers.size >= this.maxWorkers) return;
     this.growthTimer = setTimeout(() => {
       this.growthTimer = undefined;
-      if (!this.stopped) this.dispatch();
+      if (!this.stopped) this.dispatch(true);
     }, GROWTH_CHECK_MS);
     this.growthTimer.unref();
   }
@@ -186,6 +233,8 @@ export class WorkerPool {
         if (worker.warm) {
           this.averageJobMs =
             this.measuredJobs === 0 ? reply.ms : 0.8 * this.averageJobMs + 0.2 * reply.ms;
+          this.recentBusyMs = 0.98 * this.recentBusyMs + reply.ms;
+          this.recentIdleMs = 0.98 * this.recentIdleMs + reply.idleMs;
           this.measuredJobs++;
         }
         worker.warm = true;

@@ -20,9 +20,22 @@ export interface RunMessage {
   timed?: boolean;
 }
 
-/** Worker → scheduler. */
+/**
+ * Scheduler → worker: import these workflow modules now (a worker started ahead of its
+ * first job). A module that fails to import fails the jobs that need it, not this.
+ */
+export interface PreloadMessage {
+  type: "preload";
+  modules: string[];
+}
+
+/**
+ * Worker → scheduler. A finished job says how long it took (`ms`) and how long the worker
+ * had waited for it with nothing to do (`idleMs`): a worker often idle is not what holds
+ * the run up.
+ */
 export type WorkerReply =
   | { type: "ready" }
   | { type: "started"; id: number }
-  | { type: "done"; id: number; ok: true; result: Wire; ms: number }
-  | { type: "done"; id: number; ok: false; error: Wire; ms: number };
+  | { type: "done"; id: number; ok: true; result: Wire; ms: number; idleMs: number }
+  | { type: "done"; id: number; ok: false; error: Wire; ms: number; idleMs: number };

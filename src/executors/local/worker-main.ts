@@ -7,7 +7,7 @@ import { getTask } from "../../api/task.ts";
 import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
 import { importTaskModules } from "../modules.ts";
 import { runTask } from "../run-task.ts";
-import type { RunMessage, WorkerReply } from "./protocol.ts";
+import type { PreloadMessage, RunMessage, WorkerReply } from "./protocol.ts";
 import { coalescing, eachMessage, type Batch } from "./coalesce.ts";
 
 // Replies of tiny jobs that finish in one turn of the event loop go together; any other
@@ -24,9 +24,16 @@ function reply(done: WorkerReply & { type: "done" }): void {
   else send.now(done);
 }
 
+/** When the worker last finished a job (or started): its idle time runs from there. */
+let idleSince = performance.now();
+
 async function handle(message: RunMessage): Promise<void> {
   const started = performance.now();
-  const ms = () => performance.now() - started;
+  const idleMs = started - idleSince;
+  const ms = () => {
+    idleSince = performance.now();
+    return idleSince - started;
+  };
   try {
     await importTaskModules(message.args, [message.module]);
     const task = getTask(message.task);
@@ -47,9 +54,10 @@ async function handle(message: RunMessage): Promise<void> {
       ok: true,
       result: encodeValue(result, `result of task "${message.task}"`),
       ms: ms(),
+      idleMs,
     });
   } catch (error) {
-    reply({ type: "done", id: message.id, ok: false, error: encodeError(error), ms: ms() });
+    reply({ type: "done", id: message.id, ok: false, error: encodeError(error), ms: ms(), idleMs });
   }
 }
 
@@ -69,9 +77,11 @@ export function startWorker(): void {
   // One job at a time, in the order sent: the pool may queue a second job here to hide the
   // message round trip, but a worker is still one worker.
   let queue: Promise<void> = Promise.resolve();
-  const onMessage = (message: RunMessage | Batch<RunMessage>) =>
+  const onMessage = (message: RunMessage | PreloadMessage | Batch<RunMessage | PreloadMessage>) =>
     eachMessage(message, (m) => {
       if (m?.type === "run") queue = queue.then(() => handle(m));
+      else if (m?.type === "preload")
+        queue = queue.then(() => importTaskModules([], m.modules).catch(() => {}));
     });
   if (parentPort) {
     parentPort.on("message", onMessage);
