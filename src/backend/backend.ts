@@ -614,7 +614,7 @@ export class Backend {
         : this.retry;
     if (!this.sqliteWriter) return writeBatch(this.db, batch, mode, retry, releases);
     const thread = this.sqliteWriteThread(batch);
-    if (!thread) return this.sqliteWriter.write(batch, mode, retry, releases);
+    if (!thread?.ready) return this.sqliteWriter.write(batch, mode, retry, releases);
     return thread.write(batch, mode, retry, releases).catch((error: unknown) => {
       if (!(error instanceof WriteThreadExitedError)) throw error;
       // A thread that died (out of memory, …) is not restarted: its writes, and every later
@@ -629,9 +629,22 @@ export class Backend {
     if (this.writeThread || this.rowsBeforeThread === Infinity) return this.writeThread;
     for (const table of Object.values(batch)) this.rowsBeforeThread -= (table as unknown[]).length;
     if (this.rowsBeforeThread > 0) return undefined;
+    return this.startWriteThread();
+  }
+
+  private startWriteThread(): SqliteWriteThread {
     this.rowsBeforeThread = Infinity;
     this.writeThread = new SqliteWriteThread(this.handle.location);
     return this.writeThread;
+  }
+
+  /**
+   * Many rows are coming (a fan-out of hundreds of calls has begun): the writer thread, if
+   * this backend would start one, starts now, so that it is ready when the rows are.
+   * @internal
+   */
+  expectManyRows(): void {
+    if (!this.writeThread && this.rowsBeforeThread !== Infinity) this.startWriteThread();
   }
 
   private async putStored(storeWrites: Map<string, Buffer>): Promise<void> {

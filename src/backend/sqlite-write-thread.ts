@@ -22,8 +22,9 @@ export type WriteRequest =
     }
   | { type: "close" };
 
-/** Writer thread → scheduler. */
+/** Writer thread → scheduler (first `ready`, once its connection is open). */
 export type WriteReply =
+  | { ready: true }
   | { id: number; changed: number; error?: undefined }
   | { id: number; error: { name: string; message: string; code?: string } };
 
@@ -46,6 +47,7 @@ export class SqliteWriteThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited: Error | undefined;
+  private opened = false;
   private readonly done: Promise<void>;
 
   constructor(file: string) {
@@ -64,6 +66,14 @@ export class SqliteWriteThread {
         resolve();
       }),
     );
+  }
+
+  /**
+   * Whether the thread has its connection open: until then (some tens of milliseconds of
+   * loading) writes are better made on the caller's own connection than queued here.
+   */
+  get ready(): boolean {
+    return this.opened && !this.exited;
   }
 
   /** Writes a batch in one transaction, retried as a whole on transient errors. */
@@ -91,6 +101,10 @@ export class SqliteWriteThread {
   }
 
   private settle(reply: WriteReply): void {
+    if ("ready" in reply) {
+      this.opened = true;
+      return;
+    }
     const pending = this.pending.get(reply.id);
     if (!pending) return;
     this.pending.delete(reply.id);

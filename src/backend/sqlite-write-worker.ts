@@ -12,6 +12,7 @@ import type { WriteReply, WriteRequest } from "./sqlite-write-thread.ts";
 const handle = openSqlite((workerData as { file: string }).file);
 const writer = new SqliteWriter(handle.sqlite as never, handle.db);
 const port = parentPort!;
+port.postMessage({ ready: true } satisfies WriteReply);
 
 port.on("message", (request: WriteRequest) => {
   if (request.type === "close") {

@@ -168,6 +168,7 @@ export class Execution {
    * run, and their rows are written, while the rest are still being hashed and looked up.
    */
   private async evaluateInChunks(values: unknown[], scope: Scope): Promise<unknown[]> {
+    if (scope.prov && !this.options.dryrun) this.services.backend.expectManyRows();
     const results: unknown[] = [];
     for (let i = 0; i < values.length; i += EVALUATION_CHUNK) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
