@@ -26,7 +26,10 @@ export async function importTaskModules(
   wire: Wire,
   extra: (string | undefined)[] = [],
 ): Promise<void> {
+  // Most results are plain data: nothing to look for, nothing to allocate.
+  if ((wire === null || typeof wire !== "object") && extra.length === 0) return;
   const modules = taskModules(wire);
   for (const m of extra) if (m) modules.add(m);
-  await Promise.all([...modules].map(importModule));
+  if (modules.size === 1) await importModule(modules.values().next().value!);
+  else if (modules.size > 1) await Promise.all([...modules].map(importModule));
 }

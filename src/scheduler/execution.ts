@@ -27,7 +27,7 @@ import { evaluateHelper, type Scope } from "./helper-evaluation.ts";
 import { InterruptedError } from "./interrupt.ts";
 import { catchTask, isInternalTask, rootTask } from "./internal-tasks.ts";
 import { withDefaultArgs } from "./default-args.ts";
-import { Job, type CallResult } from "./job.ts";
+import { Job, subtreeTasks as subtreeTasksOf, type CallResult } from "./job.ts";
 import { callHashOf, Recorder, type CallRecord } from "./recorder.ts";
 import { ClaimKeeper } from "./claim-keeper.ts";
 import { JobOutcomes } from "./job-outcomes.ts";
@@ -327,14 +327,20 @@ export class Execution {
     const upstream = expr.args.map((_, i) => [...(argUpstream?.[i] ?? [])]);
     // Registered values are prepared before hashing (a remote File fetches its ETag).
     const args = (await prepareValue(
-      await Promise.all(
-        expr.args.map((arg, i) =>
-          this.evaluateFor(arg, { ...scope, upstream: upstream[i] }, context),
-        ),
-      ),
+      // Plain arguments (most calls of a fan-out) are their own values.
+      expr.args.some((arg) => containsExpression(arg))
+        ? await Promise.all(
+            expr.args.map((arg, i) =>
+              this.evaluateFor(arg, { ...scope, upstream: upstream[i] }, context),
+            ),
+          )
+        : expr.args.slice(),
     )) as unknown[];
     const options = await this.callOptions(expr, scope, context);
-    const childExport = { ...scope.exportOptions, ...expr.callOptions.exportOptions };
+    const { exportOptions } = expr.callOptions;
+    const childExport = isEmpty(exportOptions)
+      ? scope.exportOptions
+      : { ...scope.exportOptions, ...exportOptions };
     const argHashes = args.map((arg, i) =>
       hashValue(arg, `argument "${task.paramNames[i] ?? i}" of task "${task.fullname}"`),
     );
@@ -526,13 +532,13 @@ export class Execution {
         release();
       }
       const value = await this.evaluate(result, childScope);
-      const children = (await Promise.all(job.children)).filter(
-        (c): c is CallResult => c !== undefined,
-      );
+      const children =
+        job.children.length === 0
+          ? []
+          : (await Promise.all(job.children)).filter((c): c is CallResult => c !== undefined);
       const valueHash = hashValue(value, `result of task "${task.fullname}"`);
       const callHash = callHashOf(false, task.hash, call.argsHash, valueHash, children);
-      const subtreeTasks = new Set([task.hash]);
-      for (const child of children) for (const h of child.subtreeTasks) subtreeTasks.add(h);
+      const subtreeTasks = subtreeTasksOf(task.hash, children);
       // A cached reduction that led to a call already recorded records nothing new (as
       // Python redun skips an existing call node: its rows are all there).
       if (job.recorded && !cached?.knownCalls.includes(callHash)) {
@@ -623,6 +629,11 @@ export class Execution {
 }
 
 const MISSING = Symbol("missing");
+
+function isEmpty(object: object | undefined): boolean {
+  for (const _ in object) return false;
+  return true;
+}
 /** Elements of a list started per turn of the event loop (see `evaluateInChunks`). */
 const EVALUATION_CHUNK = 500;
 

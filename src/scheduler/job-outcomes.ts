@@ -8,7 +8,7 @@ import { hashValue } from "../values/hash.ts";
 import { DryRunMiss, failureInfo, markFailure } from "./failure.ts";
 import { InterruptedError } from "./interrupt.ts";
 import { isInternalTask } from "./internal-tasks.ts";
-import type { CallResult, Job } from "./job.ts";
+import { subtreeTasks as subtreeTasksOf, type CallResult, type Job } from "./job.ts";
 import type { JobLog } from "./job-log.ts";
 import { callHashOf, type CallRecord, type Recorder } from "./recorder.ts";
 import type { JobStatusTable } from "./status.ts";
@@ -75,8 +75,7 @@ export class JobOutcomes {
     try {
       const errorHash = hashValue(error, "error");
       const children = job.settled.filter((c): c is CallResult => c !== undefined);
-      const subtreeTasks = new Set([job.task.hash]);
-      for (const child of children) for (const h of child.subtreeTasks) subtreeTasks.add(h);
+      const subtreeTasks = subtreeTasksOf(job.task.hash, children);
       const callHash = callHashOf(true, job.task.hash, call.argsHash, errorHash, children);
       this.recorder.call(
         job,

@@ -28,11 +28,7 @@ export class Job {
   readonly children: Promise<CallResult | undefined>[] = [];
   /** The children that have settled so far, by their position in `children`. */
   readonly settled: (CallResult | undefined)[] = [];
-  /**
-   * Eval hashes of the calls this job's result reached: the same call reached again from
-   * this job is the same call site, not a second job.
-   */
-  readonly callSites = new Set<string>();
+  private sites: Set<string> | undefined;
   /** The call recorded for this job when it failed. */
   failedCallHash: string | undefined;
   /** How the job's lines name it (`72bd3a1e: acme.add(x=1)`), once one was printed. */
@@ -51,14 +47,41 @@ export class Job {
     readonly recorded: boolean,
   ) {}
 
+  /**
+   * Eval hashes of the calls this job's result reached: the same call reached again from
+   * this job is the same call site, not a second job. (Made on first use: most jobs reach
+   * no calls.)
+   */
+  get callSites(): Set<string> {
+    return (this.sites ??= new Set());
+  }
+
   /** What this job contributes to its parent when it failed. */
   failedResult(error: unknown): CallResult | undefined {
     if (this.failedCallHash === undefined) return undefined;
     return {
       value: error,
       callHash: this.failedCallHash,
-      subtreeTasks: new Set([this.task.hash]),
+      subtreeTasks: subtreeTasks(this.task.hash, []),
       failed: true,
     };
   }
+}
+
+/** The subtree sets of calls without children, one per task hash (they never change). */
+const leafSubtrees = new Map<string, ReadonlySet<string>>();
+
+/** The hashes of a call's task and of every task beneath its children. */
+export function subtreeTasks(
+  taskHash: string,
+  children: readonly CallResult[],
+): ReadonlySet<string> {
+  if (children.length === 0) {
+    let leaf = leafSubtrees.get(taskHash);
+    if (!leaf) leafSubtrees.set(taskHash, (leaf = new Set([taskHash])));
+    return leaf;
+  }
+  const tasks = new Set([taskHash]);
+  for (const child of children) for (const h of child.subtreeTasks) tasks.add(h);
+  return tasks;
 }

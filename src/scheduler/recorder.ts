@@ -112,12 +112,15 @@ export class Recorder {
       })),
       subtreeTasks: [...subtreeTasks].map((h) => ({ call_hash: callHash, task_hash: h })),
       arguments: args,
-      argumentResults: args.flatMap((arg, i) =>
-        [...new Set(call.upstream[i])].map((result) => ({
-          arg_hash: arg.arg_hash,
-          result_call_hash: result,
-        })),
-      ),
+      argumentResults: args.flatMap((arg, i) => {
+        const upstream = call.upstream[i]!;
+        return upstream.length === 0
+          ? []
+          : [...new Set(upstream)].map((result) => ({
+              arg_hash: arg.arg_hash,
+              result_call_hash: result,
+            }));
+      }),
     });
   }
 

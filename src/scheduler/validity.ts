@@ -30,9 +30,11 @@ function isPlainObject(value: object): boolean {
 }
 
 /** Whether a value contains any registered (non-builtin) value, so walks can be skipped. */
-function hasRegistered(value: unknown, seen = new Set<Expression>(), depth = 0): boolean {
+function hasRegistered(value: unknown, seen?: Set<Expression>, depth = 0): boolean {
   // Past MAX_VALUE_DEPTH (or in a cycle) hashing rejects the value, by name.
   if (value === null || typeof value !== "object" || depth > MAX_VALUE_DEPTH) return false;
+  // Made for the first object: most values walked are plain numbers and strings.
+  seen ??= new Set();
   const has = (v: unknown) => hasRegistered(v, seen, depth + 1);
   if (Array.isArray(value)) return value.some(has);
   if (value instanceof Delayed) return has(value.expr);

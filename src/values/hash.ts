@@ -87,7 +87,8 @@ function isPlainObject(value: object): boolean {
  * @throws UnsupportedValueError naming the path of the first value that cannot be hashed.
  */
 export function hashValue(value: unknown, where = "value"): string {
-  const stack = new Set<object>();
+  // Made for the first object: most values hashed are plain numbers and strings.
+  let stack: Set<object> | undefined;
 
   function token(h: Digest, tag: string, text: string): void {
     h.add(`${tag}${text.length}:${text}`);
@@ -123,6 +124,7 @@ export function hashValue(value: unknown, where = "value"): string {
     if (v === null) return token(h, "z", "");
     const obj = v as object;
     if (HASH in obj) return token(h, "H", (obj as SelfHashing)[HASH]);
+    stack ??= new Set();
     if (stack.has(obj))
       throw new UnsupportedValueError("a cycle (the value contains itself)", path);
     if (depth >= MAX_VALUE_DEPTH) throw tooDeepError(value, where);

@@ -73,7 +73,8 @@ export function errorClassChain(error: Error): string[] {
  * @throws UnsupportedValueError naming the path of the first unsupported value.
  */
 export function encodeValue(value: unknown, where = "value"): Wire {
-  const stack = new Set<object>();
+  // Made for the first object: most values encoded are plain numbers and strings.
+  let stack: Set<object> | undefined;
   // Depth of the object being encoded: a value may nest at most MAX_VALUE_DEPTH deep.
   let depth = 0;
 
@@ -96,6 +97,7 @@ export function encodeValue(value: unknown, where = "value"): Wire {
     }
     if (v === null) return null;
     const obj = v as object;
+    stack ??= new Set();
     if (stack.has(obj)) {
       throw new UnsupportedValueError("a cycle (the value contains itself)", path);
     }
