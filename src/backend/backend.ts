@@ -38,7 +38,7 @@ import {
   type RetryPolicy,
 } from "./retry.ts";
 import type { Database, JobTable } from "./schema.ts";
-import type { ClaimRelease } from "./call-claims.ts";
+import { claimCalls, type ClaimRelease } from "./call-claims.ts";
 import { openValueStore, type ValueStore } from "./value-store.ts";
 import { CacheReads, type CachedCall, type CachedEvaluation } from "./cache-reads.ts";
 import { SqliteLookups } from "./sqlite-reads.ts";
@@ -263,6 +263,23 @@ export class Backend {
     retry: Partial<RetryPolicy> = {},
   ): Promise<T> {
     return exclusiveInProcess(this.handle, () => this.read(() => fn(this.handle), retry));
+  }
+
+  /**
+   * Claims calls for `holder` (see `claimCalls` in call-claims.ts), at once: on the writer
+   * thread when it runs (in turn with its writes, none of the work on this thread), else
+   * on this connection after the write in progress. Retried like a read. @internal
+   * @returns the eval hashes `holder` holds now.
+   */
+  claimCalls(
+    holder: string,
+    evalHashes: readonly string[],
+    leaseMs: number,
+    retry: Partial<RetryPolicy> = {},
+  ): Promise<Set<string>> {
+    const thread = this.writeThread;
+    if (thread?.ready) return this.read(() => thread.claim(holder, evalHashes, leaseMs), retry);
+    return this.writeNow((handle) => claimCalls(handle, holder, evalHashes, leaseMs), retry);
   }
 
   /**

@@ -42,20 +42,10 @@ export async function claimCalls(
   leaseMs: number,
   now = Date.now(),
 ): Promise<Set<string>> {
+  const sqlite = handle.sqlite as SQLiteConnection | undefined;
+  if (sqlite) return claimCallsSqlite(sqlite, holder, evalHashes, leaseMs, now);
   const claimed = new Set<string>();
   const expires = now + leaseMs;
-  const sqlite = handle.sqlite as SQLiteConnection | undefined;
-  if (sqlite) {
-    const { claim } = statements(sqlite);
-    sqlite
-      .transaction(() => {
-        for (const hash of evalHashes) {
-          if (claim.get(hash, holder, expires, now, holder)) claimed.add(hash);
-        }
-      })
-      .immediate();
-    return claimed;
-  }
   await handle.db.transaction().execute(async (trx) => {
     for (let i = 0; i < evalHashes.length; i += CHUNK) {
       const rows = await trx
@@ -96,6 +86,27 @@ export async function renewClaims(
     .set({ expires_at: now + leaseMs })
     .where("holder", "=", holder)
     .execute();
+}
+
+/** {@link claimCalls} on a SQLite connection, synchronously (one transaction). */
+export function claimCallsSqlite(
+  sqlite: SQLiteConnection,
+  holder: string,
+  evalHashes: readonly string[],
+  leaseMs: number,
+  now = Date.now(),
+): Set<string> {
+  const claimed = new Set<string>();
+  const expires = now + leaseMs;
+  const { claim } = statements(sqlite);
+  sqlite
+    .transaction(() => {
+      for (const hash of evalHashes) {
+        if (claim.get(hash, holder, expires, now, holder)) claimed.add(hash);
+      }
+    })
+    .immediate();
+  return claimed;
 }
 
 /** Claims to let go of: some calls `holder` held. */

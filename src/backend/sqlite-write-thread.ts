@@ -11,7 +11,7 @@ import type { RowBatch, WriteMode } from "./writes.ts";
 import type { ClaimRelease } from "./call-claims.ts";
 import { RedunError } from "../values/errors.ts";
 
-/** Scheduler → writer thread. */
+/** Scheduler → writer thread: a batch of rows, call claims (see call-claims.ts), or the end. */
 export type WriteRequest =
   | {
       type: "write";
@@ -20,12 +20,16 @@ export type WriteRequest =
       mode: WriteMode;
       releases: readonly ClaimRelease[];
     }
+  | { type: "claim"; id: number; holder: string; evalHashes: readonly string[]; leaseMs: number }
   | { type: "close" };
 
-/** Writer thread → scheduler (first `ready`, once its connection is open). */
+/**
+ * Writer thread → scheduler (first `ready`, once its connection is open): rows changed by a
+ * write, the eval hashes a claim got, or an error.
+ */
 export type WriteReply =
   | { ready: true }
-  | { id: number; changed: number; error?: undefined }
+  | { id: number; changed: number; claimed?: string[]; error?: undefined }
   | { id: number; error: { name: string; message: string; code?: string } };
 
 /** The writer thread stopped: its pending writes are unknown (rewriting them is harmless). */
@@ -37,7 +41,7 @@ export class WriteThreadExitedError extends RedunError {
 }
 
 interface Pending {
-  resolve(changed: number): void;
+  resolve(reply: { changed: number; claimed?: string[] }): void;
   reject(error: unknown): void;
 }
 
@@ -83,20 +87,35 @@ export class SqliteWriteThread {
     retry: Partial<RetryPolicy> = {},
     releases: readonly ClaimRelease[] = [],
   ): Promise<number> {
-    return withRetry(() => this.send(batch, mode, releases), retry);
+    return withRetry(async () => {
+      const reply = await this.send({ type: "write", id: 0, batch, mode, releases });
+      return reply.changed;
+    }, retry);
+  }
+
+  /**
+   * Claims calls on the thread's connection, in turn with its writes (see `claimCalls`):
+   * the scheduler's thread does none of the work, nor waits on SQLite's lock.
+   * @returns the eval hashes `holder` holds now.
+   */
+  async claim(
+    holder: string,
+    evalHashes: readonly string[],
+    leaseMs: number,
+  ): Promise<Set<string>> {
+    const reply = await this.send({ type: "claim", id: 0, holder, evalHashes, leaseMs });
+    return new Set(reply.claimed);
   }
 
   private send(
-    batch: RowBatch,
-    mode: WriteMode,
-    releases: readonly ClaimRelease[],
-  ): Promise<number> {
+    request: Exclude<WriteRequest, { type: "close" }>,
+  ): Promise<{ changed: number; claimed?: string[] }> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
     if (this.pending.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: "write", id, batch, mode, releases } satisfies WriteRequest);
+      this.worker.postMessage({ ...request, id } satisfies WriteRequest);
     });
   }
 
@@ -113,7 +132,7 @@ export class SqliteWriteThread {
       const { name, message, code } = reply.error;
       pending.reject(Object.assign(new Error(message), { name, code }));
     } else {
-      pending.resolve(reply.changed);
+      pending.resolve(reply);
     }
   }
 

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { openSqlite } from "./database.ts";
 import { SqliteWriter } from "./sqlite-writes.ts";
+import { claimCallsSqlite } from "./call-claims.ts";
 import type { WriteReply, WriteRequest } from "./sqlite-write-thread.ts";
 
 const handle = openSqlite((workerData as { file: string }).file);
@@ -21,10 +22,24 @@ port.on("message", (request: WriteRequest) => {
   }
   let reply: WriteReply;
   try {
-    reply = {
-      id: request.id,
-      changed: writer.writeNow(request.batch, request.mode, request.releases),
-    };
+    reply =
+      request.type === "claim"
+        ? {
+            id: request.id,
+            changed: 0,
+            claimed: [
+              ...claimCallsSqlite(
+                handle.sqlite as never,
+                request.holder,
+                request.evalHashes,
+                request.leaseMs,
+              ),
+            ],
+          }
+        : {
+            id: request.id,
+            changed: writer.writeNow(request.batch, request.mode, request.releases),
+          };
   } catch (error) {
     const { name, message, code } = error as { name?: string; message?: string; code?: unknown };
     reply = {

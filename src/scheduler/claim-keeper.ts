@@ -11,7 +11,7 @@
  */
 import type { Backend } from "../backend/backend.ts";
 import { BatchLoader } from "../backend/batch-loader.ts";
-import { claimCalls, releaseClaims, renewClaims } from "../backend/call-claims.ts";
+import { releaseClaims, renewClaims } from "../backend/call-claims.ts";
 import { DatabaseUnavailableError } from "../backend/retry.ts";
 
 /**
@@ -52,10 +52,7 @@ export class ClaimKeeper {
     this.claims = new BatchLoader(async (evalHashes) => {
       let claimed: Iterable<string>;
       try {
-        claimed = await backend.writeNow(
-          (handle) => claimCalls(handle, holder, evalHashes, this.leaseMs),
-          CLAIM_RETRY,
-        );
+        claimed = await backend.claimCalls(holder, evalHashes, this.leaseMs, CLAIM_RETRY);
       } catch (error) {
         if (!(error instanceof DatabaseUnavailableError)) throw error;
         claimed = evalHashes;

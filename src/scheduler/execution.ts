@@ -492,6 +492,7 @@ export class Execution {
         return cached;
       }
       let result: unknown;
+      let resultHash: string | undefined;
       if (cached) {
         result = cached.value;
       } else if (task === catchTask) {
@@ -520,7 +521,7 @@ export class Execution {
                 })
               : await submit(args),
         );
-        const resultHash = hashValue(result, `result of task "${task.fullname}"`);
+        resultHash = hashValue(result, `result of task "${task.fullname}"`);
         if (job.recorded && this.recordable(result, resultHash, task)) {
           backend.recordEvaluation({
             eval_hash: job.evalHash,
@@ -536,7 +537,11 @@ export class Execution {
         job.children.length === 0
           ? []
           : (await Promise.all(job.children)).filter((c): c is CallResult => c !== undefined);
-      const valueHash = hashValue(value, `result of task "${task.fullname}"`);
+      // A result without expressions is its own value: hashed once.
+      const valueHash =
+        value === result && resultHash !== undefined
+          ? resultHash
+          : hashValue(value, `result of task "${task.fullname}"`);
       const callHash = callHashOf(false, task.hash, call.argsHash, valueHash, children);
       const subtreeTasks = subtreeTasksOf(task.hash, children);
       // A cached reduction that led to a call already recorded records nothing new (as
