@@ -1,11 +1,23 @@
-// Builds dist/ from src/: JavaScript and .d.ts with tsc (incremental; relative `.ts` imports
-// rewritten to `.js`), plus the plain .mjs files (module hooks, the worker bootstrap) copied
-// as they are. Files in dist/ whose source is gone are removed.
+// Builds dist/ from src/ in two steps:
 //
-// Kysely is bundled into one file, dist/vendor/kysely.js, and the compiled code imports that
-// instead of the package: Kysely ships some 980 ES modules, whose loading took ~0.15-0.3 s of
-// every start (`redun --help` included), the bundle ~0.03 s. The .d.ts files still name the
-// `kysely` package, a dependency, for its types. esbuild comes with tsx (a dependency).
+// 1. tsc type-checks src/ and writes the .d.ts files (the package's `exports` "types"
+//    conditions point at them); a type error fails the build unless --allow-type-errors.
+// 2. esbuild bundles the JavaScript (ESM, platform node, target node20) with code splitting.
+//    Entry points: the public ones (index, backend/index, executors/index, files/index),
+//    cli/main (bin/redun.mjs), the worker entries and every module that src/ imports with a
+//    literal `import("./…")` (executor types, commands, the web server…), so each keeps a
+//    file at its own path (dist/DIR/NAME.js) and loads only when used. Their code goes to
+//    dist/chunks/, the core (see CORE below) into two chunks. A start loads a dozen files
+//    instead of ~134 modules: on Node 22/24 about half of a start went into resolving,
+//    loading and linking them. Kysely (~980 ES
+//    modules) and commander (CommonJS, otherwise lexed at every start) are bundled in; every
+//    other package stays external (native addons, SDKs, tsx, typescript…).
+//    The hand-written .mjs files (module hooks, worker bootstraps) are copied as they are:
+//    their own relative URLs must hold, so bundled code reaches them by URL (codeUrl() in
+//    src/values/package-root.ts, which also tells redun's own stack frames from a workflow's).
+//
+// dist/.bundle.json (not shipped) lists the source modules in each bundled file, for
+// test/package-imports.test.ts. esbuild comes with tsx (a dependency).
 //
 // Usage: node scripts/build.mjs [--allow-type-errors]
 // A type error fails the build unless --allow-type-errors: the test runner passes it, since
@@ -38,12 +50,16 @@ for (const start = Date.now(); ;) {
 process.on("exit", () => fs.rmSync(lock, { recursive: true, force: true }));
 
 const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
-const result = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], {
-  cwd: root,
-  stdio: "inherit",
-});
+const result = spawnSync(
+  process.execPath,
+  [tsc, "-p", path.join(root, "tsconfig.build.json"), "--emitDeclarationOnly"],
+  {
+    cwd: root,
+    stdio: "inherit",
+  },
+);
 if (result.status !== 0 && !(allowTypeErrors && result.status === 2)) {
-  // Exit code 2: type errors, files emitted anyway. Anything else: nothing usable.
+  // Exit code 2: type errors, .d.ts files emitted anyway. Anything else: nothing usable.
   console.error(`build: tsc failed (exit code ${result.status ?? result.signal})`);
   process.exit(1);
 }
@@ -63,51 +79,132 @@ for (const file of sources) {
 
 // Outputs of deleted or renamed sources would otherwise linger and ship.
 for (const file of fs.readdirSync(dist, { recursive: true }).map(String)) {
-  const match = /^(.*?)(\.d\.ts|\.js|\.js\.map|\.mjs)$/.exec(file);
-  if (!match || file.startsWith("vendor") || fs.statSync(path.join(dist, file)).isDirectory())
-    continue;
+  const match = /^(.*?)(\.d\.ts|\.mjs)$/.exec(file);
+  if (!match || fs.statSync(path.join(dist, file)).isDirectory()) continue;
   const stem = match[1];
   const origin = match[2] === ".mjs" ? [`${stem}.mjs`] : [`${stem}.ts`, `${stem}.mts`];
   if (!origin.some((o) => sources.has(o))) fs.rmSync(path.join(dist, file));
 }
 
-const VENDOR = path.join(dist, "vendor", "kysely.js");
-const requireHere = createRequire(import.meta.url);
-// Kysely exports no package.json: find its folder from its main file.
-let kyselyDir = path.dirname(requireHere.resolve("kysely"));
-const readPackage = (dir) => {
-  const file = path.join(dir, "package.json");
-  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined;
-};
-while (readPackage(kyselyDir)?.name !== "kysely") kyselyDir = path.dirname(kyselyDir);
-const kyselyPackage = readPackage(kyselyDir);
-const kyselyEntry = path.join(kyselyDir, kyselyPackage.exports["."].import);
-const kyselyVersion = kyselyPackage.version;
-const stamp = `// kysely ${kyselyVersion}, bundled by scripts/build.mjs\n`;
-if (!fs.existsSync(VENDOR) || !fs.readFileSync(VENDOR, "utf8").startsWith(stamp)) {
-  const esbuild = createRequire(requireHere.resolve("tsx/package.json"))("esbuild");
-  esbuild.buildSync({
-    entryPoints: [kyselyEntry],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    banner: { js: stamp.trimEnd() },
-    outfile: VENDOR,
-    logLevel: "warning",
-  });
-}
+// The bundle: rewritten whole each time (esbuild takes well under a second).
 for (const file of fs.readdirSync(dist, { recursive: true }).map(String)) {
-  if (!file.endsWith(".js") || file.startsWith("vendor")) continue;
-  const full = path.join(dist, file);
-  const text = fs.readFileSync(full, "utf8");
-  if (!text.includes('"kysely"')) continue;
-  let relative = path.relative(path.dirname(full), VENDOR).split(path.sep).join("/");
-  if (!relative.startsWith(".")) relative = `./${relative}`;
-  const rewritten = text
-    .replace(/(\bfrom\s*)"kysely"/g, `$1"${relative}"`)
-    .replace(/(\bimport\(\s*)"kysely"(\s*\))/g, `$1"${relative}"$2`);
-  if (rewritten !== text) fs.writeFileSync(full, rewritten);
+  if (/\.js(\.map)?$/.test(file)) fs.rmSync(path.join(dist, file));
 }
+fs.rmSync(path.join(dist, "chunks"), { recursive: true, force: true });
+fs.rmSync(path.join(dist, "vendor"), { recursive: true, force: true });
+
+const ENTRIES = [
+  "index.ts",
+  "backend/index.ts",
+  "executors/index.ts",
+  "files/index.ts",
+  "cli/main.ts",
+  "executors/local/worker-main.ts",
+  "backend/sqlite-write-worker.ts",
+  "executors/aws-glue/glue-oneshot-main.ts",
+];
+const entries = new Set(ENTRIES.map((f) => path.join(src, f)));
+for (const file of sources) {
+  if (!file.endsWith(".ts") || file.endsWith(".d.ts")) continue;
+  const text = fs.readFileSync(path.join(src, file), "utf8");
+  for (const [, target] of text.matchAll(/\bimport\(\s*"(\.\.?\/[^"]+\.ts)"\s*\)/g)) {
+    entries.add(path.resolve(src, path.dirname(file), target));
+  }
+}
+/**
+ * The core: what a start needs (the package's index, the command line and `redun run`) and
+ * all they import statically; executor types stay out (they load when a configuration names
+ * one). esbuild puts code into one chunk per set of entries that reach it, and the entries
+ * reach different parts of the core: built as they are, the core would be split into some 60
+ * chunks. So each entry is built from a small virtual module, "entry:FILE" (an import of the
+ * whole core, and FILE's exports), and a literal `import()` of a local module loads that
+ * entry: every entry reaches all of the core, which makes two chunks (the part the SQLite
+ * writer thread loads, whose entry alone goes without the core, and the rest). The core's
+ * modules run when any entry loads (no module of src/ has an effect beyond registering
+ * things); the modules of lazy entries still run only when imported.
+ */
+const CORE = ["index.ts", "cli/main.ts", "cli/run.ts"].map((f) => path.join(src, f));
+const WITHOUT_CORE = new Set([path.join(src, "backend/sqlite-write-worker.ts")]);
+const coreEntries = {
+  name: "core",
+  setup(build) {
+    build.onResolve({ filter: /^redun-core$/ }, () => ({ path: "core", namespace: "core" }));
+    build.onLoad({ filter: /.*/, namespace: "core" }, () => ({
+      contents: CORE.map((f) => `import ${JSON.stringify(f)};`).join("\n"),
+      resolveDir: src,
+      loader: "js",
+    }));
+    build.onResolve({ filter: /^entry:/ }, (args) => ({
+      path: args.path.slice("entry:".length),
+      namespace: "entry",
+    }));
+    build.onResolve({ filter: /^\.\.?\/.*\.ts$/ }, (args) => {
+      if (args.kind !== "dynamic-import") return undefined;
+      const file = path.resolve(args.resolveDir, args.path);
+      return entries.has(file) ? { path: file, namespace: "entry" } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: "entry" }, (args) => ({
+      contents: `import "redun-core";\nexport * from ${JSON.stringify(args.path)};\n`,
+      resolveDir: path.dirname(args.path),
+      loader: "js",
+    }));
+  },
+};
+/** Packages bundled in; every other bare import stays external. */
+const BUNDLED = new Set(["kysely", "commander"]);
+const packageName = (specifier) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
+const requireHere = createRequire(import.meta.url);
+const esbuild = createRequire(requireHere.resolve("tsx/package.json"))("esbuild");
+const bundled = await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: [...entries].sort().map((file) => ({
+    in: WITHOUT_CORE.has(file) ? file : `entry:${file}`,
+    out: path.relative(src, file).replace(/\.ts$/, ""),
+  })),
+  outdir: dist,
+  chunkNames: "chunks/[name]-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // Class and function names are part of behaviour (task names, error classes by name).
+  keepNames: true,
+  // commander is CommonJS: its require() of Node's modules needs a real one. (Not named as
+  // in glue-runtime.ts's banner: that bundle is made from these files.)
+  banner: {
+    js: 'import { createRequire as __bundleCreateRequire } from "node:module"; const require = __bundleCreateRequire(import.meta.url);',
+  },
+  plugins: [
+    coreEntries,
+    {
+      name: "external-packages",
+      setup(build) {
+        build.onResolve({ filter: /^[^./]/ }, (args) =>
+          BUNDLED.has(packageName(args.path)) ? undefined : { path: args.path, external: true },
+        );
+      },
+    },
+  ],
+  metafile: true,
+  logLevel: "warning",
+});
+const contents = {};
+for (const [file, output] of Object.entries(bundled.metafile.outputs)) {
+  // Sources as src/…, bundled packages by name; the virtual modules are left out.
+  const inputs = Object.keys(output.inputs).flatMap((input) => {
+    if (input.startsWith("src/")) return [input];
+    const inPackage = /node_modules\/(.*)$/.exec(input);
+    return inPackage ? [packageName(inPackage[1])] : [];
+  });
+  contents[path.relative(dist, path.join(root, file)).split(path.sep).join("/")] = [
+    ...new Set(inputs),
+  ].sort();
+}
+fs.writeFileSync(path.join(dist, ".bundle.json"), `${JSON.stringify(contents, null, 1)}\n`);
 
 if (result.status !== 0) console.error("build: type errors above (dist/ written anyway)");

@@ -5,8 +5,13 @@
  */
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { CODE_DIR, COMPILED } from "../values/package-root.ts";
 
-const API_DIR = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * Where `task()` and its helpers live: src/api. Compiled, redun's modules share bundled files
+ * (scripts/build.mjs), so there every frame in dist/ counts as theirs.
+ */
+const API_DIR = COMPILED ? CODE_DIR : path.join(CODE_DIR, "api");
 
 /** A position in a module file (line and column 1-based, as in stack traces). */
 export interface SourcePosition {
@@ -18,16 +23,19 @@ export interface SourcePosition {
 /**
  * The position of the first frame on the call stack outside `src/api` (where `task()` lives):
  * the `task(...)` call that defines a task, in a workflow's module or one of the engine's own.
+ * Compiled, the engine's own tasks (defined at the top level of its modules) get the outermost
+ * frame: the top level of the bundled file that holds the `task(...)` call.
  * Under tsx the positions are those of the TypeScript file (it enables source maps); Node's
  * own type stripping keeps positions as they are. Undefined when it cannot be told (e.g. code
  * from `eval`).
  */
 export function callerPosition(): SourcePosition | undefined {
-  return stackFrames().find(
-    ({ file }) =>
-      !file.startsWith(API_DIR + path.sep) &&
-      !file.includes(`${path.sep}node_modules${path.sep}tsx${path.sep}`),
+  const frames = stackFrames().filter(
+    ({ file }) => !file.includes(`${path.sep}node_modules${path.sep}tsx${path.sep}`),
   );
+  const outside = frames.find(({ file }) => !file.startsWith(API_DIR + path.sep));
+  // The innermost two are this function and task(): with no frame beyond, no caller to tell.
+  return outside ?? (COMPILED && frames.length > 2 ? frames.at(-1) : undefined);
 }
 
 /**

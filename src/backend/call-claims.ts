@@ -88,14 +88,18 @@ export async function renewClaims(
     .execute();
 }
 
-/** {@link claimCalls} on a SQLite connection, synchronously (one transaction). */
+/**
+ * {@link claimCalls} on a SQLite connection (a better-sqlite3 `Database`, typed loosely so
+ * that the package's declarations need no driver types), synchronously, in one transaction.
+ */
 export function claimCallsSqlite(
-  sqlite: SQLiteConnection,
+  connection: object,
   holder: string,
   evalHashes: readonly string[],
   leaseMs: number,
   now = Date.now(),
 ): Set<string> {
+  const sqlite = connection as SQLiteConnection;
   const claimed = new Set<string>();
   const expires = now + leaseMs;
   const { claim } = statements(sqlite);
@@ -115,12 +119,9 @@ export interface ClaimRelease {
   evalHashes: readonly string[];
 }
 
-/** Releases claims inside the caller's SQLite transaction. */
-export function releaseClaimsSqlite(
-  sqlite: SQLiteConnection,
-  releases: readonly ClaimRelease[],
-): void {
-  const { release } = statements(sqlite);
+/** Releases claims inside the caller's SQLite transaction (a better-sqlite3 `Database`). */
+export function releaseClaimsSqlite(connection: object, releases: readonly ClaimRelease[]): void {
+  const { release } = statements(connection as SQLiteConnection);
   for (const { holder, evalHashes } of releases) {
     for (const hash of evalHashes) release.run(holder, hash);
   }

@@ -10,6 +10,7 @@ import { withRetry, type RetryPolicy } from "./retry.ts";
 import type { RowBatch, WriteMode } from "./writes.ts";
 import type { ClaimRelease } from "./call-claims.ts";
 import { RedunError } from "../values/errors.ts";
+import { codeUrl } from "../values/package-root.ts";
 
 /** Scheduler → writer thread: a batch of rows, call claims (see call-claims.ts), or the end. */
 export type WriteRequest =
@@ -55,7 +56,7 @@ export class SqliteWriteThread {
   private readonly done: Promise<void>;
 
   constructor(file: string) {
-    this.worker = new Worker(new URL("./sqlite-write-entry.mjs", import.meta.url), {
+    this.worker = new Worker(codeUrl("backend/sqlite-write-entry.mjs"), {
       workerData: { file },
     });
     // Only a write in flight keeps the process alive (see send()).

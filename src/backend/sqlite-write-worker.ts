@@ -29,7 +29,7 @@ port.on("message", (request: WriteRequest) => {
             changed: 0,
             claimed: [
               ...claimCallsSqlite(
-                handle.sqlite as never,
+                handle.sqlite!,
                 request.holder,
                 request.evalHashes,
                 request.leaseMs,

@@ -2,13 +2,11 @@
  * How the command line reports errors: one clear line, never a stack trace of the engine.
  */
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { DatabaseUnavailableError } from "../backend/retry.ts";
 import { failureInfo } from "../scheduler/failure.ts";
 import { RedunError } from "../values/errors.ts";
 import { registerErrorClass } from "../values/serialize.ts";
-
-const ENGINE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { CODE_DIR } from "../values/package-root.ts";
 
 /** An error in what the user asked for (file, task, argument, option). */
 export class UsageError extends RedunError {
@@ -26,7 +24,7 @@ function userFrames(error: Error): string[] {
     .filter((line) => /^\s+at /.test(line))
     .filter(
       (line) =>
-        !line.includes(ENGINE_DIR) && !line.includes("node:") && !line.includes("/node_modules/"),
+        !line.includes(CODE_DIR) && !line.includes("node:") && !line.includes("/node_modules/"),
     )
     .slice(0, 8);
 }

@@ -16,11 +16,11 @@ import { randomUUID } from "node:crypto";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type { Config } from "../config/config.ts";
 import { UsageError } from "./error-report.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
+import { PACKAGE_ROOT } from "../values/package-root.ts";
 
 /** Options of `redun launch`. */
 interface LaunchOptions {
@@ -30,7 +30,7 @@ interface LaunchOptions {
   codePackage?: boolean;
 }
 
-const BIN = fileURLToPath(new URL("../../bin/redun.mjs", import.meta.url));
+const BIN = path.join(PACKAGE_ROOT, "bin", "redun.mjs");
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -15,17 +15,13 @@ import { tagCommand } from "./tag.ts";
 import { transferCommands } from "./transfer-commands.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
 import { packageVersion } from "../values/package-version.ts";
-
-/**
- * True when this is the compiled package (dist/). Run from its sources, redun is already
- * loaded through a TypeScript loader (tsx), which also serves workflow files.
- */
-const COMPILED = import.meta.url.endsWith(".js");
+import { codeUrl, COMPILED } from "../values/package-root.ts";
 
 /**
  * Gets a command ready to run: the built-in executors registered, and, compiled, TypeScript
  * support for workflow files. The modules the command needs are imported first (natively,
- * see src/loader/enable.mjs), so `--help` and the like load none of this.
+ * see src/loader/enable.mjs), so `--help` and the like load none of this. Run from its
+ * sources, redun is already loaded through tsx, which also serves workflow files.
  */
 async function prepareCommand(program: Command, command: Command): Promise<void> {
   if (command.name() === "run" && wantsWorkers(command)) {
@@ -34,9 +30,13 @@ async function prepareCommand(program: Command, command: Command): Promise<void>
   }
   await import("../executors/builtin.ts");
   if (!COMPILED) return;
-  const preload = [new URL("../index.js", import.meta.url).href];
-  if (command.name() === "run") preload.push(new URL("./run.js", import.meta.url).href);
-  const { enableTypeScript } = await import("../loader/enable.mjs");
+  const preload = [codeUrl("index.js").href];
+  if (command.name() === "run") preload.push(codeUrl("cli/run.js").href);
+  // By its URL: the loader's .mjs files stay as they are in dist/ (never bundled), so that
+  // their own relative URLs (esm-hooks.mjs, the package.json) hold.
+  const { enableTypeScript } = (await import(
+    codeUrl("loader/enable.mjs").href
+  )) as typeof import("../loader/enable.mjs");
   await enableTypeScript(preload);
 }
 

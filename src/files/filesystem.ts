@@ -6,11 +6,11 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { stackFrames } from "../api/source.ts";
 import { hashParts } from "../values/hash.ts";
 import { RedunError } from "../values/errors.ts";
 import { registerErrorClass } from "../values/serialize.ts";
+import { CODE_DIR, COMPILED } from "../values/package-root.ts";
 
 /** How a file's hash is computed: from its metadata (fast, the default) or from its bytes. */
 export type FileHashMode = "stat" | "content";
@@ -108,7 +108,8 @@ registerErrorClass(ReadOnlyFileSystemError);
 const bySchemes = new Map<string, FileSystem>();
 /** Modules outside the engine that registered filesystems (script workers import them). */
 const registeringModules = new Set<string>();
-const FILES_DIR = path.dirname(fileURLToPath(import.meta.url));
+/** This folder (src/files); compiled, redun's modules share bundled files, so all of dist/. */
+const FILES_DIR = COMPILED ? CODE_DIR : path.join(CODE_DIR, "files");
 
 /** The first module on the call stack outside this folder and packages, if any. */
 function callerModule(): string | undefined {

@@ -24,7 +24,6 @@
 import path from "node:path";
 import fs from "node:fs";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
 import type { CallTaskOptions } from "../api/options.ts";
 import { task, type TaskExpression } from "../api/task.ts";
 import type { OPAQUE } from "../api/types.ts";
@@ -32,6 +31,7 @@ import { Expression } from "../expressions/expression.ts";
 import { importModule } from "../api/workflow-module.ts";
 import { hashParts } from "../values/hash.ts";
 import { registerType } from "../values/registry.ts";
+import { isOwnCode } from "../values/package-root.ts";
 import { Dir, File, StagingDir, StagingFile } from "./file.ts";
 import { fileSystemModules, isUri, type FileHashMode } from "./filesystem.ts";
 import { localFileSystem, localPath } from "./local-fs.ts";
@@ -297,9 +297,6 @@ export const scriptTask = task(
   },
 );
 
-/** redun's own code (`src/` or `dist/`): its modules register themselves wherever it runs. */
-const ENGINE_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-
 /**
  * The modules a worker must import to know the filesystems registered here: the user's
  * modules that registered one, never redun's own files (its loader, when the package is
@@ -309,8 +306,7 @@ function userFileSystemModules(): string[] {
   return fileSystemModules().filter((file) => {
     let user = userModules.get(file);
     if (user === undefined) {
-      user =
-        path.isAbsolute(file) && !file.startsWith(ENGINE_DIR + path.sep) && fs.existsSync(file);
+      user = path.isAbsolute(file) && !isOwnCode(file) && fs.existsSync(file);
       userModules.set(file, user);
     }
     return user;

@@ -3,13 +3,15 @@
  * `redun.version` tag of every execution.
  */
 import fs from "node:fs";
+import path from "node:path";
+import { PACKAGE_ROOT } from "./package-root.ts";
 
 let version: string | undefined;
 
-/** The package's version (src/values and dist/values are both two folders below it). */
+/** The package's version. */
 export function packageVersion(): string {
   version ??= (
-    JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as {
       version: string;
     }
   ).version;

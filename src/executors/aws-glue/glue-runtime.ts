@@ -22,6 +22,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { tarFiles } from "../remote/code-package.ts";
 import { scratchFileExists, scratchJoin, writeScratchFile } from "../remote/scratch.ts";
 import { LAUNCHER_SOURCE, launcherHash } from "./launcher-script.ts";
+import { CODE_DIR, COMPILED } from "../../values/package-root.ts";
 
 /** The package entries bundled into the runtime (what a workflow may import). */
 const PACKAGE_ENTRIES = ["redun", "redun/executors", "redun/files", "redun/backend"] as const;
@@ -119,8 +120,12 @@ function copyPackage(name: string, into: string, from: NodeRequire, skip: RegExp
 
 /** This module's sibling `glue-oneshot-main` (compiled `.js`, or `.ts` run from the sources). */
 function oneshotEntry(): string {
-  const here = fileURLToPath(import.meta.url);
-  return path.join(path.dirname(here), `glue-oneshot-main${path.extname(here)}`);
+  return path.join(
+    CODE_DIR,
+    "executors",
+    "aws-glue",
+    `glue-oneshot-main${COMPILED ? ".js" : ".ts"}`,
+  );
 }
 
 /** Builds the redun runtime's files in a temporary folder; returns the folder. */

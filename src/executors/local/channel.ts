@@ -9,8 +9,9 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { PreloadMessage, RunMessage, WorkerReply } from "./protocol.ts";
 import { coalescing, eachMessage, type Batch } from "./coalesce.ts";
+import { codeUrl } from "../../values/package-root.ts";
 
-const BOOTSTRAP = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
+const BOOTSTRAP = fileURLToPath(codeUrl("executors/local/worker-bootstrap.mjs"));
 
 /** A worker as the pool sees it, whatever it runs on. */
 export interface Channel {

@@ -8,7 +8,6 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { getTask } from "../../api/task.ts";
 import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
 import { importTaskModules } from "../modules.ts";
@@ -26,6 +25,7 @@ import {
   type RemoteJobInput,
 } from "./scratch.ts";
 import { RedunError } from "../../values/errors.ts";
+import { CODE_DIR } from "../../values/package-root.ts";
 import { registerErrorClass } from "../../values/serialize.ts";
 
 /** Arguments of `redun oneshot`. */
@@ -54,8 +54,6 @@ export class OneshotError extends RedunError {
   }
 }
 registerErrorClass(OneshotError);
-
-const ENGINE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** The index of this array child, from AWS Batch or Kubernetes. */
 export function arrayIndexFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
@@ -110,7 +108,7 @@ function userStack(error: Error): string | undefined {
     .split("\n")
     .filter(
       (line) =>
-        !/^\s+at /.test(line) || (!line.includes(ENGINE_DIR) && !line.includes("node:internal")),
+        !/^\s+at /.test(line) || (!line.includes(CODE_DIR) && !line.includes("node:internal")),
     )
     .join("\n");
 }

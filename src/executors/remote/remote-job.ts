@@ -7,7 +7,6 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { JobSpec } from "../executor.ts";
 import { importTaskModules } from "../modules.ts";
 import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
@@ -24,6 +23,7 @@ import {
   type RemoteJobInput,
 } from "./scratch.ts";
 import { RedunError } from "../../values/errors.ts";
+import { CODE_DIR } from "../../values/package-root.ts";
 import { registerErrorClass } from "../../values/serialize.ts";
 
 /** How an executor packages code and where its scratch space is. */
@@ -60,7 +60,7 @@ export interface PreparedRemoteJob {
 }
 
 /** redun's own source root (src/ or dist/), where its engine tasks are defined. */
-const ENGINE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const ENGINE_ROOT = CODE_DIR;
 /** How a job input names a module of redun itself: `redun:scheduler/subrun`. */
 export const ENGINE_MODULE_PREFIX = "redun:";
 
@@ -77,10 +77,17 @@ function engineModuleName(file: string): string | undefined {
   );
 }
 
-/** The file of an engine module named by {@link engineModuleName}, in this redun. */
+/**
+ * The file of an engine module named by {@link engineModuleName}, in this redun; else its
+ * index, which defines all of the engine's tasks (the name may come from a redun whose files
+ * differ: run from src/, or another build, whose bundled files have other names).
+ */
 export function engineModuleFile(module: string): string | undefined {
   const base = path.join(ENGINE_ROOT, ...module.slice(ENGINE_MODULE_PREFIX.length).split("/"));
-  return [".js", ".ts"].map((ext) => base + ext).find((f) => fs.existsSync(f));
+  const index = path.join(ENGINE_ROOT, "index");
+  return [base, index]
+    .flatMap((file) => [".js", ".ts"].map((ext) => file + ext))
+    .find((f) => fs.existsSync(f));
 }
 
 /** A task that cannot be shipped (its module is unknown or outside the code root). */
