@@ -172,10 +172,7 @@ const bundled = await esbuild.build({
   format: "esm",
   platform: "node",
   target: "node20",
-  // No keepNames: it wraps every function made at run time in a call that renames it
-  // (`__name`), some 7% of the scheduler's time on a fan-out. Classes keep their names (an
-  // error class is known by name across threads), and none is renamed in the bundle: only
-  // a few internal helper functions are, which nothing names.
+  // No keepNames: class names are restored below, function names matter to nothing here.
   keepNames: false,
   // commander is CommonJS: its require() of Node's modules needs a real one. (Not named as
   // in glue-runtime.ts's banner: that bundle is made from these files.)
@@ -210,8 +207,12 @@ for (const [file, output] of Object.entries(bundled.metafile.outputs)) {
 }
 fs.writeFileSync(path.join(dist, ".bundle.json"), `${JSON.stringify(contents, null, 1)}\n`);
 
-// Without keepNames, a class esbuild renamed (two modules with one class name) would change
-// what its errors are called: refuse it.
+// Class names are behaviour: an error class is known by its name across threads, and a
+// value's class names it in job lines. Without keepNames (which wraps every function made
+// at run time in a renaming call, some 7% of a fan-out's scheduler time), esbuild names a
+// class `_Foo` where it turns `class Foo` into `var Foo = class _Foo`: such classes get
+// their own name back in a static block. A class renamed `Foo2` (two modules defining one
+// name) is refused: rename one of them in src/.
 const sourceClasses = new Set();
 for (const file of sources) {
   if (!/\.m?ts$/.test(file)) continue;
@@ -219,8 +220,8 @@ for (const file of sources) {
     sourceClasses.add(name);
 }
 for (const file of Object.keys(bundled.metafile.outputs)) {
-  const text = fs.readFileSync(path.join(root, file), "utf8");
-  // esbuild renames by appending a number: Foo becomes Foo2.
+  const full = path.join(root, file);
+  const text = fs.readFileSync(full, "utf8");
   for (const [, name, base] of text.matchAll(/\bclass ((\w+?)\d+)\b/g)) {
     if (!sourceClasses.has(name) && sourceClasses.has(base)) {
       console.error(
@@ -230,6 +231,14 @@ for (const file of Object.keys(bundled.metafile.outputs)) {
       process.exit(1);
     }
   }
+  const named = text.replace(
+    /\bclass _(\w+)((?:\s+extends\s+[\w.$]+)?)\s*\{/g,
+    (whole, name, heritage) =>
+      sourceClasses.has(name)
+        ? `class _${name}${heritage} {\n  static { Object.defineProperty(this, "name", { value: ${JSON.stringify(name)} }); }`
+        : whole,
+  );
+  if (named !== text) fs.writeFileSync(full, named);
 }
 
 if (result.status !== 0) console.error("build: type errors above (dist/ written anyway)");

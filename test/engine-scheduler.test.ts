@@ -832,6 +832,14 @@ describe("executors", () => {
     });
   });
 
+  it("jobs queued on a worker behind a long one are taken back and run elsewhere", async () => {
+    await withEnv({ maxWorkers: 4 }, async ({ scheduler, dir }) => {
+      // After 40 tiny jobs, jobs go to workers several at a time: both barrier jobs land on
+      // one worker, and the second would wait behind the first, which waits for it (15 s).
+      assert.deepEqual(await scheduler.run(wf.tinyThenBarrier(dir)), [true, true]);
+    });
+  });
+
   it("tasks run where their executor says", async () => {
     await withEnv(
       { executors: { proc: { mode: "process" }, here: { mode: "inline" } } },

@@ -161,6 +161,19 @@ describe("import 'redun' loads no executor, SDK or driver until used", () => {
     assert.deepEqual(matching(loaded, unwanted), []);
   });
 
+  test("the compiled package's classes keep their names (errors and values are known by them)", () => {
+    const { result } = inChild(`
+const entries = [redun, await import("redun/backend"), await import("redun/executors"), await import("redun/files")];
+const renamed = [];
+for (const entry of entries)
+  for (const [name, value] of Object.entries(entry))
+    if (typeof value === "function" && /^class\\b/.test(Function.prototype.toString.call(value)) && value.name !== name)
+      renamed.push(name + " is named " + value.name);
+return { renamed, file: new redun.File("x.txt").constructor.name };`);
+    assert.deepEqual(result.renamed, []);
+    assert.equal(result.file, "File");
+  });
+
   test("importing the package loads no SDK, driver, tar or compiler, and no executor type", () => {
     const { loaded, result } = inChild(`return { types: loadedTypes() };`);
     assert.ok(

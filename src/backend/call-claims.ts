@@ -121,6 +121,8 @@ export interface ClaimRelease {
 
 /** Releases claims inside the caller's SQLite transaction (a better-sqlite3 `Database`). */
 export function releaseClaimsSqlite(connection: object, releases: readonly ClaimRelease[]): void {
+  // Nothing to prepare either: a database older than claims has no call_claim table.
+  if (releases.length === 0) return;
   const { release } = statements(connection as SQLiteConnection);
   for (const { holder, evalHashes } of releases) {
     for (const hash of evalHashes) release.run(holder, hash);

@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { PreloadMessage, RunMessage, WorkerReply } from "./protocol.ts";
+import type { PoolMessage, WorkerReply } from "./protocol.ts";
 import { coalescing, eachMessage, type Batch } from "./coalesce.ts";
 import { codeUrl } from "../../values/package-root.ts";
 
@@ -15,7 +15,7 @@ const BOOTSTRAP = fileURLToPath(codeUrl("executors/local/worker-bootstrap.mjs"))
 
 /** A worker as the pool sees it, whatever it runs on. */
 export interface Channel {
-  send(message: RunMessage | PreloadMessage): void;
+  send(message: PoolMessage): void;
   /** Stops the worker; `kill` stops a process worker even if it ignores SIGTERM. */
   terminate(kill?: boolean): Promise<void>;
 }
@@ -41,7 +41,7 @@ export function startThread(
   });
   worker.on("exit", (code) => onExit(`exited with code ${code}`));
   return {
-    send: coalescing<RunMessage | PreloadMessage>((m) => worker.postMessage(m), queueMicrotask),
+    send: coalescing<PoolMessage>((m) => worker.postMessage(m), queueMicrotask),
     terminate: async () => {
       await worker.terminate();
     },
@@ -70,7 +70,7 @@ export function startProcess(
     else onExit(signal ? `was killed by ${signal}` : `exited with code ${code}`);
   });
   return {
-    send: coalescing<RunMessage | PreloadMessage>((m) => child.send(m), queueMicrotask),
+    send: coalescing<PoolMessage>((m) => child.send(m), queueMicrotask),
     terminate: (kill = false) =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

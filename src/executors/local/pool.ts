@@ -57,6 +57,8 @@ interface PoolWorker {
   jobs: Pending[];
   /** Whether it has finished a job: its first job includes importing the workflow. */
   warm: boolean;
+  /** Jobs queued behind a long one are being taken back (see {@link WorkerPool.reclaim}). */
+  reclaiming: boolean;
 }
 
 interface Pending {
@@ -129,6 +131,8 @@ export class WorkerPool {
     const deep = this.averageJobMs < TINY_JOB_MS ? TINY_PIPELINE_DEPTH : PIPELINE_DEPTH;
     for (const depth of jobsAreShort ? [1, deep] : [1]) {
       for (const worker of this.workers) {
+        // Nothing more behind a job a growth check found running: it may be long.
+        if (depth > 1 && (worker.reclaiming || (worker.jobs[0]?.growthChecks ?? 0) > 0)) continue;
         while (this.queue.length > 0 && worker.ready && worker.jobs.length < depth) {
           if (depth > 1 && this.queue.length <= this.idleCapacity()) break;
           this.assign(worker, this.queue.shift()!);
@@ -136,7 +140,10 @@ export class WorkerPool {
       }
     }
     if (growthCheck) {
-      for (const worker of this.workers) if (worker.jobs[0]) worker.jobs[0].growthChecks++;
+      for (const worker of this.workers) {
+        const running = worker.jobs[0];
+        if (running && ++running.growthChecks >= 2) this.reclaim(worker);
+      }
     }
     while (this.shouldSpawn()) this.spawn();
     this.watchGrowth();
@@ -158,18 +165,16 @@ export class WorkerPool {
     if (total === 0) return true;
     const now = Date.now();
     if (total < this.cpus) {
-      // Worth a worker: queued work that outlasts its start, of jobs longer than what the
-      // scheduler spends on each, or (how long the others will take is not known yet) a job
-      // found running by two growth checks in a row. Between two checks the event loop has
-      // read the replies that came, so that job really is long, whereas its age alone may
-      // be the scheduler's own delay in reading a reply while it was busy.
-      if (this.measuredJobs >= SETTLED_AFTER_JOBS) {
-        return (
-          this.recentBusyMs >= BUSY_SHARE * (this.recentBusyMs + this.recentIdleMs) &&
-          this.queue.length * this.averageJobMs >= WORKER_START_MS
-        );
-      }
-      return [...this.workers].some((w) => (w.jobs[0]?.growthChecks ?? 0) >= 2);
+      // Worth a worker: a job found running by two growth checks in a row (between two
+      // checks the event loop has read the replies that came, so that job really is long,
+      // whereas its age alone may be the scheduler's own delay in reading a reply), or
+      // queued work that outlasts a worker's start while the workers are kept busy.
+      if ([...this.workers].some((w) => (w.jobs[0]?.growthChecks ?? 0) >= 2)) return true;
+      return (
+        this.measuredJobs >= SETTLED_AFTER_JOBS &&
+        this.recentBusyMs >= BUSY_SHARE * (this.recentBusyMs + this.recentIdleMs) &&
+        this.queue.length * this.averageJobMs >= WORKER_START_MS
+      );
     }
     // Past one worker per CPU, more workers only help when jobs wait on something else
     // (I/O, sleeps, subprocesses): jobs that are long as the workers themselves measure
@@ -190,9 +195,35 @@ export class WorkerPool {
     );
   }
 
+  /**
+   * Takes back the jobs queued on a worker behind a job that runs long (those it has not
+   * started): they go back to the queue, for another worker.
+   */
+  private reclaim(worker: PoolWorker): void {
+    if (worker.reclaiming || worker.jobs.length < 2) return;
+    worker.reclaiming = true;
+    worker.channel.send({ type: "reclaim", ids: worker.jobs.slice(1).map((job) => job.id!) });
+  }
+
+  /** Jobs a worker gave back (see {@link reclaim}): first in the queue again. */
+  private reclaimed(worker: PoolWorker, ids: readonly number[]): void {
+    worker.reclaiming = false;
+    const back = new Set(ids);
+    const jobs = worker.jobs.filter((job) => back.has(job.id!));
+    worker.jobs = worker.jobs.filter((job) => !back.has(job.id!));
+    const rest = this.queue.drain();
+    for (const job of [...jobs, ...rest]) this.queue.push(job);
+  }
+
   /** While jobs wait, look again shortly: running jobs may become "long". */
   private watchGrowth(): void {
-    if (this.growthTimer || this.queue.length === 0 || this.workers.size >= this.maxWorkers) return;
+    const pipelined = [...this.workers].some((w) => w.jobs.length > 1);
+    if (
+      this.growthTimer ||
+      (this.queue.length === 0 && !pipelined) ||
+      this.workers.size >= this.maxWorkers
+    )
+      return;
     this.growthTimer = setTimeout(() => {
       this.growthTimer = undefined;
       if (!this.stopped) this.dispatch(true);
@@ -214,6 +245,7 @@ export class WorkerPool {
       ready: false,
       jobs: [],
       warm: false,
+      reclaiming: false,
     };
     const onReply = (reply: WorkerReply) => {
       if (reply.type === "ready") {
@@ -225,6 +257,8 @@ export class WorkerPool {
           job.timer = setTimeout(() => this.timeOut(worker, job), job.limits.timeoutMs);
         }
         return;
+      } else if (reply.type === "reclaimed") {
+        this.reclaimed(worker, reply.ids);
       } else {
         const index = worker.jobs.findIndex((j) => j.id === reply.id);
         if (index < 0) return; // Timed out just before its reply came.

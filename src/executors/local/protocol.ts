@@ -30,6 +30,18 @@ export interface PreloadMessage {
 }
 
 /**
+ * Scheduler → worker: give back these jobs if they have not started (they were queued
+ * behind a job that turned out long; another worker will take them).
+ */
+export interface ReclaimMessage {
+  type: "reclaim";
+  ids: number[];
+}
+
+/** Scheduler → worker, any message. */
+export type PoolMessage = RunMessage | PreloadMessage | ReclaimMessage;
+
+/**
  * Worker → scheduler. A finished job says how long it took (`ms`) and how long the worker
  * had waited for it with nothing to do (`idleMs`): a worker often idle is not what holds
  * the run up.
@@ -37,5 +49,6 @@ export interface PreloadMessage {
 export type WorkerReply =
   | { type: "ready" }
   | { type: "started"; id: number }
+  | { type: "reclaimed"; ids: number[] }
   | { type: "done"; id: number; ok: true; result: Wire; ms: number; idleMs: number }
   | { type: "done"; id: number; ok: false; error: Wire; ms: number; idleMs: number };

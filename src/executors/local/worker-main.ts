@@ -7,7 +7,7 @@ import { getTask } from "../../api/task.ts";
 import { decodeValue, encodeValue, type Wire } from "../../values/serialize.ts";
 import { importTaskModules } from "../modules.ts";
 import { runTask } from "../run-task.ts";
-import type { PreloadMessage, RunMessage, WorkerReply } from "./protocol.ts";
+import type { PoolMessage, RunMessage, WorkerReply } from "./protocol.ts";
 import { coalescing, eachMessage, type Batch } from "./coalesce.ts";
 
 // Replies of tiny jobs that finish in one turn of the event loop go together; any other
@@ -74,14 +74,38 @@ function encodeError(error: unknown): Wire {
  * (worker-bootstrap.mjs) once workflow modules can be imported.
  */
 export function startWorker(): void {
-  // One job at a time, in the order sent: the pool may queue a second job here to hide the
-  // message round trip, but a worker is still one worker.
-  let queue: Promise<void> = Promise.resolve();
-  const onMessage = (message: RunMessage | PreloadMessage | Batch<RunMessage | PreloadMessage>) =>
+  // One job at a time, in the order sent: the pool may queue more jobs here to hide the
+  // message round trip (and take back those not started), but a worker is still one worker.
+  const waiting: (RunMessage | (() => Promise<void>))[] = [];
+  let busy = false;
+  const next = (): void => {
+    if (busy) return;
+    const item = waiting.shift();
+    if (!item) return;
+    busy = true;
+    void (typeof item === "function" ? item() : handle(item)).finally(() => {
+      busy = false;
+      next();
+    });
+  };
+  const onMessage = (message: PoolMessage | Batch<PoolMessage>) =>
     eachMessage(message, (m) => {
-      if (m?.type === "run") queue = queue.then(() => handle(m));
+      if (m?.type === "run") waiting.push(m);
       else if (m?.type === "preload")
-        queue = queue.then(() => importTaskModules([], m.modules).catch(() => {}));
+        waiting.push(() => importTaskModules([], m.modules).catch(() => {}));
+      else if (m?.type === "reclaim") {
+        const ids = new Set(m.ids);
+        const reclaimed: number[] = [];
+        for (let i = waiting.length - 1; i >= 0; i--) {
+          const item = waiting[i]!;
+          if (typeof item !== "function" && ids.has(item.id)) {
+            reclaimed.unshift(item.id);
+            waiting.splice(i, 1);
+          }
+        }
+        send.now({ type: "reclaimed", ids: reclaimed });
+      }
+      next();
     });
   if (parentPort) {
     parentPort.on("message", onMessage);
