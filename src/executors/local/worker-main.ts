@@ -13,7 +13,11 @@ import { coalescing, eachMessage, type Batch } from "./coalesce.ts";
 // Replies of tiny jobs that finish in one turn of the event loop go together; any other
 // reply goes at once (the job queued next may keep the thread busy for long).
 const send = coalescing<WorkerReply>(
-  parentPort ? (reply) => parentPort!.postMessage(reply) : (reply) => process.send!(reply),
+  parentPort
+    ? (reply) => parentPort!.postMessage(reply)
+    : // A scheduler that is gone (it may exit before a worker it started early is ready)
+      // leaves nobody to tell: end quietly.
+      (reply) => process.send!(reply, undefined, {}, (error) => error && process.exit(0)),
   setImmediate,
 );
 /** Jobs at least this long (in milliseconds) reply at once. */
