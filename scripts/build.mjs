@@ -123,14 +123,26 @@ for (const file of sources) {
  * modules run when any entry loads (no module of src/ has an effect beyond registering
  * things); the modules of lazy entries still run only when imported.
  */
-const CORE = ["index.ts", "cli/main.ts", "cli/run.ts"].map((f) => path.join(src, f));
+const CORES = {
+  // The library: what `import "redun"` loads, so also every entry.
+  "redun-core": ["index.ts"],
+  // The command line and `redun run`: loaded by the command-line entries only, so that a
+  // program importing the library (through tsx, say) parses none of it.
+  "redun-cli-core": ["cli/main.ts", "cli/run.ts"],
+};
+const CLI_DIR = path.join(src, "cli") + path.sep;
 const WITHOUT_CORE = new Set([path.join(src, "backend/sqlite-write-worker.ts")]);
 const coreEntries = {
   name: "core",
   setup(build) {
-    build.onResolve({ filter: /^redun-core$/ }, () => ({ path: "core", namespace: "core" }));
-    build.onLoad({ filter: /.*/, namespace: "core" }, () => ({
-      contents: CORE.map((f) => `import ${JSON.stringify(f)};`).join("\n"),
+    build.onResolve({ filter: /^redun-(cli-)?core$/ }, (args) => ({
+      path: args.path,
+      namespace: "core",
+    }));
+    build.onLoad({ filter: /.*/, namespace: "core" }, (args) => ({
+      contents: CORES[args.path]
+        .map((f) => `import ${JSON.stringify(path.join(src, f))};`)
+        .join("\n"),
       resolveDir: src,
       loader: "js",
     }));
@@ -144,7 +156,9 @@ const coreEntries = {
       return entries.has(file) ? { path: file, namespace: "entry" } : undefined;
     });
     build.onLoad({ filter: /.*/, namespace: "entry" }, (args) => ({
-      contents: `import "redun-core";\nexport * from ${JSON.stringify(args.path)};\n`,
+      contents:
+        `import "redun-core";\n${args.path.startsWith(CLI_DIR) ? 'import "redun-cli-core";\n' : ""}` +
+        `export * from ${JSON.stringify(args.path)};\n`,
       resolveDir: path.dirname(args.path),
       loader: "js",
     }));
