@@ -832,6 +832,17 @@ describe("executors", () => {
     });
   });
 
+  it("a list of 3,000 calls, started a window of chunks at a time, completes in order", async () => {
+    await withEnv({}, async ({ scheduler }) => {
+      const results = (await scheduler.run(wf.threadsOf(3000, 0))) as { i: number }[];
+      assert.deepEqual(
+        results.map((r) => r.i),
+        Array.from({ length: 3000 }, (_, i) => i),
+      );
+      assert.equal(scheduler.status.count(name(wf.threadOf), "DONE"), 3000);
+    });
+  });
+
   it("jobs queued on a worker behind a long one are taken back and run elsewhere", async () => {
     await withEnv({ maxWorkers: 4 }, async ({ scheduler, dir }) => {
       // After 40 tiny jobs, jobs go to workers several at a time: both barrier jobs land on

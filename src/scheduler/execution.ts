@@ -166,12 +166,18 @@ export class Execution {
   /**
    * A long list (a fan-out) is started a chunk per turn of the event loop: the first jobs
    * run, and their rows are written, while the rest are still being hashed and looked up.
+   * At most {@link CHUNKS_IN_FLIGHT} chunks are unfinished at a time: each call waiting
+   * for a worker holds some kilobytes (its suspended steps), so a fan-out of 100,000 would
+   * otherwise hold them all at once.
    */
   private async evaluateInChunks(values: unknown[], scope: Scope): Promise<unknown[]> {
     if (scope.prov && !this.options.dryrun) this.services.backend.expectManyRows();
     const results: unknown[] = [];
     for (let i = 0; i < values.length; i += EVALUATION_CHUNK) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      const settled = i - CHUNKS_IN_FLIGHT * EVALUATION_CHUNK;
+      if (settled >= 0)
+        await Promise.allSettled(results.slice(settled, settled + EVALUATION_CHUNK));
       for (let j = i; j < Math.min(i + EVALUATION_CHUNK, values.length); j++) {
         const result = this.evaluate(values[j], scope);
         // Handled by the Promise.all below; until then a failure must not count as unhandled.
@@ -641,6 +647,8 @@ function isEmpty(object: object | undefined): boolean {
 }
 /** Elements of a list started per turn of the event loop (see `evaluateInChunks`). */
 const EVALUATION_CHUNK = 500;
+/** Chunks of a list whose calls may be unfinished at a time (see `evaluateInChunks`). */
+const CHUNKS_IN_FLIGHT = 4;
 
 function describeCall(task: Task, args: unknown[]): string {
   return new TaskExpression(task, args).describe();
