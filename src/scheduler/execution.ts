@@ -648,7 +648,7 @@ function isEmpty(object: object | undefined): boolean {
 /** Elements of a list started per turn of the event loop (see `evaluateInChunks`). */
 const EVALUATION_CHUNK = 500;
 /** Chunks of a list whose calls may be unfinished at a time (see `evaluateInChunks`). */
-const CHUNKS_IN_FLIGHT = 4;
+const CHUNKS_IN_FLIGHT = 16;
 
 function describeCall(task: Task, args: unknown[]): string {
   return new TaskExpression(task, args).describe();
