@@ -39,19 +39,13 @@ import {
 } from "./retry.ts";
 import type { Database, JobTable } from "./schema.ts";
 import { claimCalls, type ClaimRelease } from "./call-claims.ts";
+import { WriteQueue, type QueuedWrite } from "./write-queue.ts";
 import { openValueStore, type ValueStore } from "./value-store.ts";
 import { CacheReads, type CachedCall, type CachedEvaluation } from "./cache-reads.ts";
 import { SqliteLookups } from "./sqlite-reads.ts";
 import { SqliteWriteThread, WriteThreadExitedError } from "./sqlite-write-thread.ts";
 import { SqliteWriter } from "./sqlite-writes.ts";
-import {
-  appendBatch,
-  emptyBatch,
-  batchIsEmpty,
-  writeBatch,
-  type RowBatch,
-  type WriteMode,
-} from "./writes.ts";
+import { batchIsEmpty, writeBatch, type RowBatch, type WriteMode } from "./writes.ts";
 import { serializeValue } from "../values/serialize.ts";
 import { hashValue } from "../values/hash.ts";
 import { mayHoldPathValues, pathValues } from "../values/path-values.ts";
@@ -107,12 +101,6 @@ const FLUSH_DELAY_MS = 20;
 const FLUSH_COST_FACTOR = 3;
 /** ...but never longer than this. */
 const MAX_FLUSH_DELAY_MS = 250;
-/**
- * The row of a job still running waits this long before a queued write takes it: most jobs
- * finish sooner, and their row is then written once, finished, instead of twice. An
- * explicit {@link Backend.flush} writes every row.
- */
-const RUNNING_JOB_ROW_DELAY_MS = 1_000;
 
 /**
  * Rows that may wait in memory to be written before new jobs wait for room (backpressure):
@@ -134,12 +122,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The provenance database as the scheduler uses it. */
 export class Backend {
-  private queue = emptyBatch();
-  private jobs = new Map<string, JobTable>();
-  /** When each job in `jobs` was first queued (what {@link RUNNING_JOB_ROW_DELAY_MS} counts from). */
-  private jobsQueuedAt = new Map<string, number>();
-  /** Large values waiting to be written to the value store (before their rows). */
-  private storeWrites = new Map<string, Buffer>();
+  private readonly pending = new WriteQueue();
   private flushTimer: NodeJS.Timeout | undefined;
   /** The chain of writes (they run one after another); it never rejects. */
   private flushing: Promise<void> = Promise.resolve();
@@ -167,8 +150,6 @@ export class Backend {
   private writeThread: SqliteWriteThread | undefined;
   /** Rows written until the writer thread starts (Infinity: never). */
   private rowsBeforeThread: number;
-  /** Call claims to release with the next write, by holder (see {@link releaseWithRows}). */
-  private releases = new Map<string, string[]>();
 
   private constructor(
     readonly handle: DatabaseHandle,
@@ -287,9 +268,7 @@ export class Backend {
    * then: a claim goes only together with the result it guards. @internal
    */
   releaseWithRows(holder: string, evalHash: string): void {
-    let hashes = this.releases.get(holder);
-    if (!hashes) this.releases.set(holder, (hashes = []));
-    hashes.push(evalHash);
+    this.pending.release(holder, evalHash);
     this.scheduleFlush();
   }
 
@@ -330,7 +309,7 @@ export class Backend {
   }): void {
     if (this.writtenTasks.has(task.hash)) return;
     this.writtenTasks.add(task.hash);
-    this.queue.task.push({
+    this.pending.rows.task.push({
       hash: task.hash,
       name: task.name,
       namespace: task.namespace,
@@ -355,7 +334,9 @@ export class Backend {
       );
     }
     this.writtenValues.add(valueHash);
-    this.queue.value.push(this.valueRow(valueHash, valueTypeName(value), bytes, this.storeWrites));
+    this.pending.rows.value.push(
+      this.valueRow(valueHash, valueTypeName(value), bytes, this.pending.storeWrites),
+    );
     if (typeof value === "object" && value !== null && mayHoldPathValues(bytes))
       this.recordPaths(valueHash, value);
     this.scheduleFlush();
@@ -365,12 +346,12 @@ export class Backend {
   private recordPaths(valueHash: string, value: object): void {
     for (const found of pathValues(value)) {
       if (found.value === value) {
-        this.queue.file.push({ value_hash: valueHash, path: found.path });
+        this.pending.rows.file.push({ value_hash: valueHash, path: found.path });
         continue;
       }
       const hash = hashValue(found.value);
       this.recordValue(hash, found.value);
-      this.queue.subvalue.push({ value_hash: hash, parent_value_hash: valueHash });
+      this.pending.rows.subvalue.push({ value_hash: hash, parent_value_hash: valueHash });
     }
   }
 
@@ -400,38 +381,37 @@ export class Backend {
     arguments: Rows<"argument">;
     argumentResults: Rows<"argument_result">;
   }): void {
-    if (rows.evaluation) this.queue.evaluation.push(rows.evaluation);
-    this.queue.call_node.push(rows.callNode);
+    if (rows.evaluation) this.pending.rows.evaluation.push(rows.evaluation);
+    this.pending.rows.call_node.push(rows.callNode);
     // A loop, not push(...rows): a call with 100k children would overflow the stack.
-    append(this.queue.call_edge, rows.edges);
-    append(this.queue.call_subtree_task, rows.subtreeTasks);
-    append(this.queue.argument, rows.arguments);
-    append(this.queue.argument_result, rows.argumentResults);
+    append(this.pending.rows.call_edge, rows.edges);
+    append(this.pending.rows.call_subtree_task, rows.subtreeTasks);
+    append(this.pending.rows.argument, rows.arguments);
+    append(this.pending.rows.argument_result, rows.argumentResults);
     this.scheduleFlush();
   }
 
   /** Records the single reduction of an eval hash (cacheable as soon as it is known). */
   recordEvaluation(row: Database["evaluation"]): void {
-    this.queue.evaluation.push(row);
+    this.pending.rows.evaluation.push(row);
     this.scheduleFlush();
   }
 
   /** Inserts or updates a job row. */
   recordJob(row: JobTable): void {
-    if (!this.jobs.has(row.id)) this.jobsQueuedAt.set(row.id, performance.now());
-    this.jobs.set(row.id, { ...row });
+    this.pending.job(row);
     this.scheduleFlush();
   }
 
   /** Records a tag (content addressed: the same tag twice is one row). */
   recordTag(row: Database["tag"]): void {
-    this.queue.tag.push(row);
+    this.pending.rows.tag.push(row);
     this.scheduleFlush();
   }
 
   /** Inserts or updates an execution row. */
   recordExecution(row: Database["execution"]): void {
-    this.queue.execution.push(row);
+    this.pending.rows.execution.push(row);
     this.scheduleFlush();
   }
 
@@ -459,9 +439,7 @@ export class Backend {
 
   /** Rows waiting to be written (queued, or in the write in progress). */
   queuedRows(): number {
-    let rows = this.inFlight + this.jobs.size;
-    for (const table of Object.values(this.queue)) rows += (table as unknown[]).length;
-    return rows;
+    return this.inFlight + this.pending.size;
   }
 
   /**
@@ -497,7 +475,7 @@ export class Backend {
   /**
    * Queues a write of the rows queued when it starts; resolves when it has been tried.
    * @param holdRunningJobs - leave the rows of jobs still running that were queued less than
-   *   {@link RUNNING_JOB_ROW_DELAY_MS} ago for a later write.
+   *   `RUNNING_JOB_ROW_DELAY_MS` (write-queue.ts) ago for a later write.
    */
   private writeQueued(holdRunningJobs: boolean): Promise<void> {
     if (this.flushTimer) {
@@ -509,49 +487,22 @@ export class Backend {
     return this.flushing;
   }
 
-  /** Takes the job rows a write writes (see {@link writeQueued}); the others stay queued. */
-  private takeJobRows(holdRunningJobs: boolean): JobTable[] {
-    const rows: JobTable[] = [];
-    const now = performance.now();
-    let heldSince: number | undefined;
-    for (const [id, row] of this.jobs) {
-      const queuedAt = this.jobsQueuedAt.get(id)!;
-      if (holdRunningJobs && row.end_time === null && now - queuedAt < RUNNING_JOB_ROW_DELAY_MS) {
-        heldSince ??= queuedAt;
-        continue;
-      }
-      rows.push(row);
-      this.jobs.delete(id);
-      this.jobsQueuedAt.delete(id);
-    }
-    // Map order is the order jobs were first queued: the first one held is due first.
-    if (heldSince !== undefined) {
-      this.scheduleFlush(heldSince + RUNNING_JOB_ROW_DELAY_MS - now);
-    }
-    return rows;
-  }
-
   private async writeQueuedNow(holdRunningJobs: boolean): Promise<void> {
     if (this.failed) return;
-    const batch = this.queue;
-    batch.job = this.takeJobRows(holdRunningJobs);
-    const storeWrites = this.storeWrites;
-    const releases = [...this.releases].map(([holder, evalHashes]) => ({ holder, evalHashes }));
-    if (batchIsEmpty(batch) && storeWrites.size === 0 && releases.length === 0) return;
-    this.queue = emptyBatch();
-    this.storeWrites = new Map();
-    this.releases = new Map();
+    const { write, dueInMs } = this.pending.take(holdRunningJobs);
+    if (dueInMs !== undefined) this.scheduleFlush(dueInMs);
+    if (!write) return;
     this.inFlight = 0;
-    for (const table of Object.values(batch)) this.inFlight += (table as unknown[]).length;
+    for (const table of Object.values(write.batch)) this.inFlight += (table as unknown[]).length;
     try {
-      await this.write(batch, storeWrites, releases);
+      await this.write(write);
       this.inFlight = 0;
       this.outageSince = undefined;
       this.failures = 0;
       this.admission.wake();
     } catch (error) {
       this.inFlight = 0;
-      this.requeue(batch, storeWrites, releases);
+      this.pending.requeue(write);
       this.lastError = error;
       this.outageSince ??= performance.now();
       this.failures++;
@@ -563,31 +514,6 @@ export class Backend {
         this.scheduleFlush();
       }
     }
-  }
-
-  /** Puts the rows of a failed write back in front of the rows queued since. */
-  private requeue(
-    batch: RowBatch,
-    storeWrites: Map<string, Buffer>,
-    releases: readonly ClaimRelease[],
-  ): void {
-    appendBatch(batch, this.queue);
-    for (const { holder, evalHashes } of releases) {
-      this.releases.set(holder, [...evalHashes, ...(this.releases.get(holder) ?? [])]);
-    }
-    // Job rows: the newest state of each job wins.
-    const jobs = new Map<string, JobTable>();
-    const queuedAt = performance.now();
-    for (const row of batch.job) {
-      jobs.set(row.id, row);
-      this.jobsQueuedAt.set(row.id, queuedAt - RUNNING_JOB_ROW_DELAY_MS);
-    }
-    for (const [id, row] of this.jobs) jobs.set(id, row);
-    batch.job = [];
-    this.queue = batch;
-    this.jobs = jobs;
-    for (const [hash, bytes] of storeWrites)
-      if (!this.storeWrites.has(hash)) this.storeWrites.set(hash, bytes);
   }
 
   /** The error of a failed backend, counting the rows still unwritten. */
@@ -603,11 +529,7 @@ export class Backend {
   }
 
   /** Writes rows: value-store files first, so that no row ever points at a missing file. */
-  private async write(
-    batch: RowBatch,
-    storeWrites: Map<string, Buffer>,
-    releases: readonly ClaimRelease[],
-  ): Promise<void> {
+  private async write({ batch, storeWrites, releases }: QueuedWrite): Promise<void> {
     await this.putStored(storeWrites);
     if (!batchIsEmpty(batch) || releases.length > 0) {
       const started = performance.now();

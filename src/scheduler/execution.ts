@@ -28,6 +28,7 @@ import { InterruptedError } from "./interrupt.ts";
 import { catchTask, isInternalTask, rootTask } from "./internal-tasks.ts";
 import { withDefaultArgs } from "./default-args.ts";
 import { Job, subtreeTasks as subtreeTasksOf, type CallResult } from "./job.ts";
+import { EVALUATION_CHUNK, evaluateInChunks } from "./list-evaluation.ts";
 import { callHashOf, Recorder, type CallRecord } from "./recorder.ts";
 import { ClaimKeeper } from "./claim-keeper.ts";
 import { JobOutcomes } from "./job-outcomes.ts";
@@ -163,39 +164,16 @@ export class Execution {
 
   // ---- reduction -----------------------------------------------------------------------
 
-  /**
-   * A long list (a fan-out) is started a chunk per turn of the event loop: the first jobs
-   * run, and their rows are written, while the rest are still being hashed and looked up.
-   * At most {@link CHUNKS_IN_FLIGHT} chunks are unfinished at a time: each call waiting
-   * for a worker holds some kilobytes (its suspended steps), so a fan-out of 100,000 would
-   * otherwise hold them all at once.
-   */
-  private async evaluateInChunks(values: unknown[], scope: Scope): Promise<unknown[]> {
-    if (scope.prov && !this.options.dryrun) this.services.backend.expectManyRows();
-    const results: unknown[] = [];
-    for (let i = 0; i < values.length; i += EVALUATION_CHUNK) {
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-      const settled = i - CHUNKS_IN_FLIGHT * EVALUATION_CHUNK;
-      if (settled >= 0)
-        await Promise.allSettled(results.slice(settled, settled + EVALUATION_CHUNK));
-      for (let j = i; j < Math.min(i + EVALUATION_CHUNK, values.length); j++) {
-        const result = this.evaluate(values[j], scope);
-        // Handled by the Promise.all below; until then a failure must not count as unhandled.
-        if (result instanceof Promise) result.catch(() => {});
-        results.push(result);
-      }
-    }
-    return Promise.all(results);
-  }
-
   /** @internal (for `evaluateHelper`) */
   evaluate(value: unknown, scope: Scope): Promise<unknown> | unknown {
     if (value instanceof Expression) return this.evaluateExpression(value, scope);
     if (!containsExpression(value)) return value;
     if (Array.isArray(value)) {
-      return value.length > EVALUATION_CHUNK
-        ? this.evaluateInChunks(value, scope)
-        : Promise.all(value.map((v) => this.evaluate(v, scope)));
+      if (value.length <= EVALUATION_CHUNK)
+        return Promise.all(value.map((v) => this.evaluate(v, scope)));
+      // Hundreds of calls: many rows are coming.
+      if (scope.prov && !this.options.dryrun) this.services.backend.expectManyRows();
+      return evaluateInChunks(value, (v) => this.evaluate(v, scope));
     }
     if (value instanceof Map) {
       const entries = [...value];
@@ -645,10 +623,6 @@ function isEmpty(object: object | undefined): boolean {
   for (const _ in object) return false;
   return true;
 }
-/** Elements of a list started per turn of the event loop (see `evaluateInChunks`). */
-const EVALUATION_CHUNK = 500;
-/** Chunks of a list whose calls may be unfinished at a time (see `evaluateInChunks`). */
-const CHUNKS_IN_FLIGHT = 16;
 
 function describeCall(task: Task, args: unknown[]): string {
   return new TaskExpression(task, args).describe();
