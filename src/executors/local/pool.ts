@@ -5,9 +5,11 @@
  *
  * Growth is adaptive: the first worker starts with the first job; more, up to one per CPU,
  * once the queued jobs add up to more work than starting a worker costs while the workers
- * are kept busy, or a job has run for a while; more still (up to `max_workers`) only while every worker is tied up by a job
- * that has run for a while, which is when more workers help (I/O-bound or sleeping tasks).
- * A fan-out of tiny tasks so stays on one worker instead of paying for twenty.
+ * are kept busy, or a job has run for a while; more still (up to `max_workers`) only while
+ * every worker is tied up by a job that has run for a while, which is when more workers
+ * help (I/O-bound or sleeping tasks). A fan-out of tiny tasks so stays on one worker
+ * instead of paying for twenty. Jobs queued on a worker behind one that turns out long are
+ * taken back for another worker.
  */
 import os from "node:os";
 import { Fifo } from "../../values/fifo.ts";
