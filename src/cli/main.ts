@@ -14,6 +14,7 @@ import { serverCommand } from "./server-command.ts";
 import { tagCommand } from "./tag.ts";
 import { transferCommands } from "./transfer-commands.ts";
 import { loadCliConfig, type GlobalOptions } from "./global.ts";
+import { asksForTaskHelp } from "./task-args.ts";
 import { packageVersion } from "../values/package-version.ts";
 import { codeUrl, COMPILED } from "../values/package-root.ts";
 
@@ -42,12 +43,10 @@ async function prepareCommand(program: Command, command: Command): Promise<void>
 
 /** Whether a `redun run` command line will run jobs (not a dry run, not a task's --help). */
 function wantsWorkers(run: Command): boolean {
-  const taskArgs = run.args.slice(2);
   return (
     run.args.length >= 2 &&
     !run.opts<RunCommandOptions>().dryrun &&
-    !taskArgs.includes("--help") &&
-    !taskArgs.includes("-h")
+    !asksForTaskHelp(run.args.slice(2))
   );
 }
 

@@ -14,7 +14,7 @@ import { INTERRUPT_GRACE_MS, SIGNAL_EXIT_CODES } from "../scheduler/interrupt.ts
 import { File, Dir } from "../files/file.ts";
 import { getFileSystem, isUri } from "../files/filesystem.ts";
 import { readTaskSignature, untypedParams } from "./signature.ts";
-import { formatTaskHelp, parseTaskArgs } from "./task-args.ts";
+import { asksForTaskHelp, formatTaskHelp, parseTaskArgs } from "./task-args.ts";
 import { importModule } from "../api/workflow-module.ts";
 import { UsageError } from "./error-report.ts";
 import { LOG_LEVELS, parseTagValue, type LogLevel } from "../config/config.ts";
@@ -207,7 +207,7 @@ export async function runCommand(
   const modulePath = await importWorkflow(file);
   const task = resolveTask(taskName, modulePath);
   const params = taskParams(task, modulePath);
-  if (taskArgv.includes("--help") || taskArgv.includes("-h")) {
+  if (asksForTaskHelp(taskArgv)) {
     process.stdout.write(formatTaskHelp(task.fullname, params, undefined, file) + "\n");
     return 0;
   }

@@ -171,6 +171,11 @@ export function parseTaskArgs(
   return args;
 }
 
+/** Whether a task's command-line arguments ask for its help instead of a run. */
+export function asksForTaskHelp(taskArgv: readonly string[]): boolean {
+  return taskArgv.includes("--help") || taskArgv.includes("-h");
+}
+
 /**
  * Help text for a task: a usage line, then one line per parameter with its type and default.
  *

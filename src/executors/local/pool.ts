@@ -165,7 +165,6 @@ export class WorkerPool {
     )
       return false;
     if (total === 0) return true;
-    const now = Date.now();
     if (total < this.cpus) {
       // Worth a worker: a job found running by two growth checks in a row (between two
       // checks the event loop has read the replies that came, so that job really is long,
@@ -183,6 +182,7 @@ export class WorkerPool {
     // them, not merely slow because the CPUs are busy.
     // Every worker held for a long time is reason enough, even before any job has finished
     // (jobs that wait for each other would otherwise never all start).
+    const now = Date.now();
     let oldest = Infinity;
     let allWarm = true;
     for (const w of this.workers) {
