@@ -142,6 +142,66 @@ describe("the SQLite writer thread", () => {
   });
 });
 
+describe("a running job's row", () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const job = (id: string, status: string, endTime: string | null) => ({
+    id,
+    start_time: "2026-01-01T00:00:00.000Z",
+    end_time: endTime,
+    task_hash: "t",
+    cached: 0,
+    call_hash: null,
+    parent_id: null,
+    execution_id: "x",
+    status,
+  });
+
+  for (const [where, writeThreadAfterRows] of [
+    ["on the writer thread", 0],
+    ["in this thread", Infinity],
+  ] as const) {
+    it(`waits a second to be written, and holds up no row queued after it (${where})`, async () => {
+      const dbPath = path.join(dir, `held-${writeThreadAfterRows}.db`);
+      const backend = await Backend.open({
+        dbUri: `sqlite:///${dbPath}`,
+        sqlitePath: dbPath,
+        writeThreadAfterRows,
+      });
+      const written = () =>
+        queryDb<{ id: string }>(dbPath, "select id from job order by id")
+          .map((j) => j.id)
+          .join(",");
+      try {
+        backend.recordEvaluation({
+          eval_hash: "e",
+          task_hash: "t",
+          args_hash: "a",
+          value_hash: "v",
+        });
+        await backend.flush();
+        await sleep(300); // the writer thread opens its connection
+        backend.recordJob(job("running", "RUNNING", null));
+        // The next flush (after 20 ms) leaves the running job's row for a later one.
+        await sleep(100);
+        assert.equal(written(), "");
+        backend.recordJob(job("done", "DONE", "2026-01-01T00:00:01.000Z"));
+        // It is written by the next flush, alone: not with the held row (due about a second
+        // after it was queued), which a later write would find queued too.
+        let seen = "";
+        for (let i = 0; i < 300 && seen === ""; i++) {
+          await sleep(10);
+          seen = written();
+        }
+        assert.equal(seen, "done");
+        await backend.flush();
+        assert.equal(written(), "done,running");
+      } finally {
+        await backend.close();
+      }
+    });
+  }
+});
+
 describe("a cached job whose call is already recorded", () => {
   it("records its job row but no call rows again", async () => {
     const dbPath = path.join(dir, "known-calls.db");

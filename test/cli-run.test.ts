@@ -446,6 +446,60 @@ describe("redun run: arguments, options and errors", () => {
   });
 });
 
+describe("redun run: the default pool's worker starts early only when nothing can be replayed", () => {
+  // Each thread that imports the workflow logs it; the task runs inline, so a worker thread
+  // that imports it is the one started early (before the run knows whether it needs one).
+  const ini = `
+[backend]
+db_uri = sqlite:///redun.db
+[scheduler]
+job_status_interval = 0
+[executors.here]
+type = local
+mode = inline
+`;
+  const source = `
+import fs from "node:fs";
+import { isMainThread } from "node:worker_threads";
+import { task } from "redun";
+fs.appendFileSync("imports.log", (isMainThread ? "main" : "worker") + "\\n");
+// A worker started early may still be loading when a quick job ends: wait for it (3 s at most).
+async function workerSeen(): Promise<boolean> {
+  for (let i = 0; i < 60; i++) {
+    if (fs.readFileSync("imports.log", "utf8").includes("worker")) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+export const hello = task({ name: "hello", executor: "here" }, async (x: number) => {
+  await workerSeen();
+  return x + 1;
+});
+`;
+  let dir: string;
+  const imports = (args: string[]) => {
+    fs.rmSync(path.join(dir, "imports.log"), { force: true });
+    const result = redun(dir, ["run", ...args]);
+    assert.equal(result.code, 0, result.stderr);
+    return fs.readFileSync(path.join(dir, "imports.log"), "utf8").trim().split("\n").sort();
+  };
+  before(() => {
+    dir = makeProject({ ".redun/redun.ini": ini, "workflow.ts": source });
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("a first run (no database yet) and --no-cache start it; other runs do not", () => {
+    assert.deepEqual(imports(["workflow.ts", "hello", "--x", "1"]), ["main", "worker"]);
+    // Replayed; then a new call, which runs inline: neither needs the pool.
+    assert.deepEqual(imports(["workflow.ts", "hello", "--x", "1"]), ["main"]);
+    assert.deepEqual(imports(["workflow.ts", "hello", "--x", "2"]), ["main"]);
+    assert.deepEqual(imports(["--no-cache", "workflow.ts", "hello", "--x", "2"]), [
+      "main",
+      "worker",
+    ]);
+  });
+});
+
 describe("redun db", () => {
   let dir: string;
   before(() => {

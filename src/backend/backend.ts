@@ -124,6 +124,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Backend {
   private readonly pending = new WriteQueue();
   private flushTimer: NodeJS.Timeout | undefined;
+  /** When `flushTimer` fires (`performance.now()` time). */
+  private flushDueAt = 0;
   /** The chain of writes (they run one after another); it never rejects. */
   private flushing: Promise<void> = Promise.resolve();
   /** Rows taken out of the queue by the write in progress. */
@@ -416,7 +418,7 @@ export class Backend {
   }
 
   private scheduleFlush(minDelay = 0): void {
-    if (this.flushTimer || this.failed) return;
+    if (this.failed) return;
     const delay =
       this.outageSince !== undefined
         ? retryDelay(this.retry, this.failures)
@@ -428,6 +430,14 @@ export class Backend {
               MAX_FLUSH_DELAY_MS,
               Math.max(FLUSH_DELAY_MS, minDelay, FLUSH_COST_FACTOR * this.lastWriteMs),
             );
+    // A timer already set stays, unless it is a later one: rows held back (a running job's)
+    // must not hold up the rows queued since.
+    const dueAt = performance.now() + delay;
+    if (this.flushTimer) {
+      if (this.flushDueAt <= dueAt) return;
+      clearTimeout(this.flushTimer);
+    }
+    this.flushDueAt = dueAt;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       // Never rejects: a failed write keeps its rows and is retried, or fails the backend.

@@ -27,16 +27,28 @@ export class WriteQueue {
   rows = emptyBatch();
   /** Large values waiting to be written to the value store (before their rows). */
   storeWrites = new Map<string, Buffer>();
-  private jobs = new Map<string, JobTable>();
-  /** When each job in `jobs` was first queued (what {@link RUNNING_JOB_ROW_DELAY_MS} counts from). */
-  private jobsQueuedAt = new Map<string, number>();
+  /** Rows of finished jobs (the newest row of each job). */
+  private finishedJobs = new Map<string, JobTable>();
+  /**
+   * Rows of jobs still running, in the order they were first queued (so that those due
+   * first come first), each with when it was first queued: what
+   * {@link RUNNING_JOB_ROW_DELAY_MS} counts from.
+   */
+  private runningJobs = new Map<string, { row: JobTable; queuedAt: number }>();
   /** Call claims to release with the next write, by holder. */
   private releases = new Map<string, string[]>();
 
   /** Queues a job's row as it is now (replacing the one queued before, if any). */
   job(row: JobTable): void {
-    if (!this.jobs.has(row.id)) this.jobsQueuedAt.set(row.id, performance.now());
-    this.jobs.set(row.id, { ...row });
+    const copy = { ...row };
+    const running = this.runningJobs.get(row.id);
+    if (row.end_time === null && !this.finishedJobs.has(row.id)) {
+      if (running) running.row = copy;
+      else this.runningJobs.set(row.id, { row: copy, queuedAt: performance.now() });
+      return;
+    }
+    if (running) this.runningJobs.delete(row.id);
+    this.finishedJobs.set(row.id, copy);
   }
 
   /** Queues the release of a call claim. */
@@ -48,7 +60,7 @@ export class WriteQueue {
 
   /** Rows waiting. */
   get size(): number {
-    let rows = this.jobs.size;
+    let rows = this.finishedJobs.size + this.runningJobs.size;
     for (const table of Object.values(this.rows)) rows += (table as unknown[]).length;
     return rows;
   }
@@ -61,19 +73,19 @@ export class WriteQueue {
    */
   take(holdRunningJobs: boolean): { write?: QueuedWrite; dueInMs?: number } {
     const batch = this.rows;
+    for (const row of this.finishedJobs.values()) batch.job.push(row);
+    this.finishedJobs = new Map();
     const now = performance.now();
     let heldSince: number | undefined;
-    for (const [id, row] of this.jobs) {
-      const queuedAt = this.jobsQueuedAt.get(id)!;
-      if (holdRunningJobs && row.end_time === null && now - queuedAt < RUNNING_JOB_ROW_DELAY_MS) {
-        heldSince ??= queuedAt;
-        continue;
+    for (const [id, { row, queuedAt }] of this.runningJobs) {
+      // In the order first queued: once one is held, so are the rest.
+      if (holdRunningJobs && now - queuedAt < RUNNING_JOB_ROW_DELAY_MS) {
+        heldSince = queuedAt;
+        break;
       }
       batch.job.push(row);
-      this.jobs.delete(id);
-      this.jobsQueuedAt.delete(id);
+      this.runningJobs.delete(id);
     }
-    // Map order is the order jobs were first queued: the first one held is due first.
     const dueInMs =
       heldSince === undefined ? undefined : heldSince + RUNNING_JOB_ROW_DELAY_MS - now;
     const releases = [...this.releases].map(([holder, evalHashes]) => ({ holder, evalHashes }));
@@ -92,15 +104,16 @@ export class WriteQueue {
     for (const { holder, evalHashes } of releases) {
       this.releases.set(holder, [...evalHashes, ...(this.releases.get(holder) ?? [])]);
     }
-    // Job rows: the newest state of each job wins; those put back are due at once.
-    const jobs = new Map<string, JobTable>();
+    // Job rows: the newest state of each job wins; those put back are due at once (first).
     const due = performance.now() - RUNNING_JOB_ROW_DELAY_MS;
+    const running = new Map<string, { row: JobTable; queuedAt: number }>();
     for (const row of batch.job) {
-      jobs.set(row.id, row);
-      this.jobsQueuedAt.set(row.id, due);
+      if (this.finishedJobs.has(row.id)) continue;
+      if (row.end_time !== null) this.finishedJobs.set(row.id, row);
+      else running.set(row.id, { row: this.runningJobs.get(row.id)?.row ?? row, queuedAt: due });
     }
-    for (const [id, row] of this.jobs) jobs.set(id, row);
-    this.jobs = jobs;
+    for (const [id, entry] of this.runningJobs) if (!running.has(id)) running.set(id, entry);
+    this.runningJobs = running;
     batch.job = [];
     appendBatch(batch, this.rows);
     this.rows = batch;

@@ -27,7 +27,11 @@ import { codeUrl, COMPILED } from "../values/package-root.ts";
 async function prepareCommand(program: Command, command: Command): Promise<void> {
   if (command.name() === "run" && wantsWorkers(command)) {
     const { prestartWorkers } = await import("./prestart.ts");
-    await prestartWorkers(program.opts<GlobalOptions>(), command.args[0]!);
+    await prestartWorkers(
+      program.opts<GlobalOptions>(),
+      command.args[0]!,
+      command.opts<RunCommandOptions>().cache,
+    );
   }
   await import("../executors/builtin.ts");
   if (!COMPILED) return;
