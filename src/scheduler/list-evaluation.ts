@@ -4,8 +4,9 @@
  * {@link CHUNKS_IN_FLIGHT} chunks are unfinished at a time: each call waiting for a worker
  * holds some kilobytes (its suspended steps), so a fan-out of 100,000 would otherwise hold
  * them all at once, and fewer chunks held a large fan-out back (its claims wait behind
- * large writes).
+ * large writes). A long list is also where a run's heap grows large (see heap-growth.ts).
  */
+import { limitHeapGrowthIfLarge } from "./heap-growth.ts";
 
 /** Elements of a list started per turn of the event loop. */
 export const EVALUATION_CHUNK = 500;
@@ -19,7 +20,10 @@ export async function evaluateInChunks(
 ): Promise<unknown[]> {
   const results: unknown[] = [];
   for (let i = 0; i < values.length; i += EVALUATION_CHUNK) {
-    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      limitHeapGrowthIfLarge();
+    }
     const settled = i - CHUNKS_IN_FLIGHT * EVALUATION_CHUNK;
     if (settled >= 0) await Promise.allSettled(results.slice(settled, settled + EVALUATION_CHUNK));
     for (let j = i; j < Math.min(i + EVALUATION_CHUNK, values.length); j++) {
