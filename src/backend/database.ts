@@ -58,9 +58,10 @@ let sqliteDriver: { Database: typeof SQLiteDatabase; addon: string | undefined }
  * The better-sqlite3 driver, loaded on first use: a native addon, not needed by commands
  * that open no database (nor by workers, which import redun but record nothing). With it,
  * the addon's file: left to itself the driver finds it through the `bindings` package,
- * which probes a dozen paths (some 30 ms of every start).
+ * which probes a dozen paths (some 30 ms of every start). `redun run` loads it before
+ * TypeScript support goes in, as it does redun's own modules (see src/loader/enable.mjs).
  */
-function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
+export function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
   if (!sqliteDriver) {
     // SQLite reads `file:` URIs (for `?immutable=1`, see openSqlite) when the driver is told
     // so as its addon loads. Plain paths, the only other names redun opens, are unaffected.

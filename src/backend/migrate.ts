@@ -20,12 +20,24 @@ registerErrorClass(SchemaVersionError);
 
 /** The schema version of a database (0 for an empty one). */
 export async function schemaVersion(handle: DatabaseHandle): Promise<number> {
-  return readVersion(handle.db as Kysely<any>);
+  return readVersion(handle.db as Kysely<any>, handle.dialect);
 }
 
-async function readVersion(db: Kysely<any>): Promise<number> {
-  const tables = await db.introspection.getTables();
-  if (!tables.some((t) => t.name === "redun_version")) return 0;
+/**
+ * Whether the version table exists: one catalog lookup (Kysely's introspection would read
+ * every table's columns, a good part of a cached run's start).
+ */
+async function hasVersionTable(db: Kysely<any>, dialect: string): Promise<boolean> {
+  const query =
+    dialect === "sqlite"
+      ? sql`select 1 from sqlite_master where type = 'table' and name = 'redun_version'`
+      : sql`select 1 from information_schema.tables
+            where table_schema = current_schema() and table_name = 'redun_version'`;
+  return (await query.execute(db)).rows.length > 0;
+}
+
+async function readVersion(db: Kysely<any>, dialect: string): Promise<number> {
+  if (!(await hasVersionTable(db, dialect))) return 0;
   const row = await db
     .selectFrom("redun_version")
     .select(["version"])
@@ -40,7 +52,7 @@ export async function versionHistory(
   handle: DatabaseHandle,
 ): Promise<{ version: number; timestamp: string }[]> {
   const db = handle.db as Kysely<any>;
-  if (!(await db.introspection.getTables()).some((t) => t.name === "redun_version")) return [];
+  if (!(await hasVersionTable(db, handle.dialect))) return [];
   const rows = await db
     .selectFrom("redun_version")
     .select(["version", "timestamp"])
@@ -67,7 +79,7 @@ async function migrateLocked(handle: DatabaseHandle, target: number): Promise<nu
     const db = conn as Kysely<any>;
     await lock(db, handle);
     try {
-      let current = await readVersion(db);
+      let current = await readVersion(db, handle.dialect);
       while (current !== target) {
         const up = current < target;
         const migration = up

@@ -5,7 +5,8 @@
  * still one transaction, written in the order sent, so what lands is what the in-thread
  * path (`SqliteWriter`) writes.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { workerThreads } from "../values/lazy-builtins.ts";
 import { withRetry, type RetryPolicy } from "./retry.ts";
 import type { RowBatch, WriteMode } from "./writes.ts";
 import type { ClaimRelease } from "./call-claims.ts";
@@ -56,7 +57,7 @@ export class SqliteWriteThread {
   private readonly done: Promise<void>;
 
   constructor(file: string) {
-    this.worker = new Worker(codeUrl("backend/sqlite-write-entry.mjs"), {
+    this.worker = new (workerThreads().Worker)(codeUrl("backend/sqlite-write-entry.mjs"), {
       workerData: { file },
     });
     // Only a write in flight keeps the process alive (see send()).

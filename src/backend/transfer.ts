@@ -8,7 +8,7 @@
  * a value store are read out), so the receiving repository decides where to keep them.
  */
 import fs from "node:fs";
-import readline from "node:readline";
+import { readline } from "../values/lazy-builtins.ts";
 import type { Kysely } from "kysely";
 import type { Backend } from "./backend.ts";
 import { VALUE_FORMAT } from "./value-rows.ts";
@@ -286,7 +286,7 @@ export function decodeRow(record: unknown, where: string): ExportRow {
 /** Reads an export (JSON lines) from a file, or standard input for `-`. */
 export async function* readExport(file: string): AsyncGenerator<ExportRow> {
   const input = file === "-" ? process.stdin : fs.createReadStream(file);
-  const lines = readline.createInterface({ input, crlfDelay: Infinity });
+  const lines = readline().createInterface({ input, crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
     n++;

@@ -13,7 +13,7 @@
  *   with its result even when the database is a local SQLite file.
  */
 import { randomUUID } from "node:crypto";
-import { spawn } from "node:child_process";
+import { childProcess } from "../values/lazy-builtins.ts";
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
@@ -91,7 +91,10 @@ async function launchLocal(
 ): Promise<number> {
   const argv = [BIN, "--config", config.configDir, "run", ...words.runArgv];
   if (wait) {
-    const child = spawn(process.execPath, argv, { stdio: "inherit", env: process.env });
+    const child = childProcess().spawn(process.execPath, argv, {
+      stdio: "inherit",
+      env: process.env,
+    });
     return new Promise((resolve, reject) => {
       child.once("error", reject);
       child.once("close", (code) => resolve(code ?? 1));
@@ -102,7 +105,7 @@ async function launchLocal(
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${id}.log`);
   const fd = fs.openSync(logFile, "a");
-  const child = spawn(process.execPath, argv, {
+  const child = childProcess().spawn(process.execPath, argv, {
     detached: true,
     stdio: ["ignore", fd, fd],
     env: process.env,

@@ -36,7 +36,17 @@ async function prepareCommand(program: Command, command: Command): Promise<void>
   await import("../executors/builtin.ts");
   if (!COMPILED) return;
   const preload = [codeUrl("index.js").href];
-  if (command.name() === "run") preload.push(codeUrl("cli/run.js").href);
+  if (command.name() === "run") {
+    preload.push(codeUrl("cli/run.js").href);
+    // What most runs load: the local executor type (a scheduler loads it as it starts) and
+    // the SQLite driver. A driver that fails to load is reported when the database opens.
+    await (await import("../executors/executor.ts")).loadExecutorType("local");
+    try {
+      (await import("../backend/database.ts")).sqliteConstructor();
+    } catch {
+      // Reported by openSqlite, with the database's name.
+    }
+  }
   // By its URL: the loader's .mjs files stay as they are in dist/ (never bundled), so that
   // their own relative URLs (esm-hooks.mjs, the package.json) hold.
   const { enableTypeScript } = (await import(

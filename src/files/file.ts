@@ -26,7 +26,7 @@
  */
 import path from "node:path";
 import { Readable, type Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { streamPromises } from "../values/lazy-builtins.ts";
 import type { OPAQUE } from "../api/types.ts";
 import { hashParts } from "../values/hash.ts";
 import { registerType } from "../values/registry.ts";
@@ -244,7 +244,11 @@ export class File {
     const fs = this.filesystem;
     const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     if (fs.write) await fs.write(this.path, bytes);
-    else await pipeline(Readable.from([Buffer.from(bytes)]), writableOf(fs, this.path));
+    else
+      await streamPromises().pipeline(
+        Readable.from([Buffer.from(bytes)]),
+        writableOf(fs, this.path),
+      );
     this.#hash = undefined;
     return this;
   }
@@ -260,7 +264,7 @@ export class File {
     const to = target.filesystem;
     try {
       if (from === to && from.copy) await from.copy(this.path, target.path);
-      else await pipeline(this.readStream(), writableOf(to, target.path));
+      else await streamPromises().pipeline(this.readStream(), writableOf(to, target.path));
     } catch (error) {
       if (isMissingError(error) && !(await this.exists())) throw new FileNotFoundError(this.path);
       throw error;

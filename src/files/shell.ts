@@ -6,7 +6,8 @@
  * job's signal fires (an inline task's `timeout`) or when the thread or process that started
  * it goes away (a worker stopped at its `timeout`), so no command outlives its job.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { childProcess } from "../values/lazy-builtins.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -202,7 +203,7 @@ const GUARD_SCRIPT = `trap '' INT TERM HUP; if read -r line; then exit 0; fi; ki
 function guard(pgid: number): Guard {
   let watcher: ChildProcess | undefined;
   try {
-    watcher = spawn("sh", ["-c", GUARD_SCRIPT, "redun-script-guard", String(pgid)], {
+    watcher = childProcess().spawn("sh", ["-c", GUARD_SCRIPT, "redun-script-guard", String(pgid)], {
       stdio: ["pipe", "ignore", "ignore"],
     });
     watcher.once("error", () => {}); // no sh: the command is merely unguarded
@@ -278,7 +279,7 @@ export async function runScript(
       result = await new Promise((resolve, reject) => {
         // detached: a new session and process group (id = the child's pid), so that the
         // command and everything it starts can be stopped together.
-        const child = spawn(program, args, {
+        const child = childProcess().spawn(program, args, {
           cwd: options.cwd,
           env: options.env ?? process.env,
           stdio: ["ignore", out.fd, err.fd],

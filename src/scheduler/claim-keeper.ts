@@ -38,6 +38,8 @@ export class ClaimKeeper {
   private held = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private warnedUnclaimed = false;
+  /** Whether a claim was ever asked for (a run replayed from the cache asks for none). */
+  private claimed = false;
 
   /**
    * @param holder - the execution's id (what other schedulers see holding a call).
@@ -50,6 +52,7 @@ export class ClaimKeeper {
     private readonly log: (line: string) => void = () => {},
   ) {
     this.claims = new BatchLoader(async (evalHashes) => {
+      this.claimed = true;
       let claimed: Iterable<string>;
       try {
         claimed = await backend.claimCalls(holder, evalHashes, this.leaseMs, CLAIM_RETRY);
@@ -115,6 +118,7 @@ export class ClaimKeeper {
   async close(): Promise<void> {
     this.stopHeartbeat();
     await this.backend.flush();
+    if (!this.claimed) return;
     await this.backend.writeNow((handle) => releaseClaims(handle, this.holder)).catch(() => {});
   }
 

@@ -7,7 +7,7 @@
  * process): that fan-out then peaks at 0.8–0.85 GB, some 5% slower. Smaller runs keep V8's
  * default, which collects less often. A heap-growth flag given to Node is left as it is.
  */
-import v8 from "node:v8";
+import { v8 } from "../values/lazy-builtins.ts";
 
 /** The used heap past which growth is limited (a fan-out of 10,000 calls uses ~140 MB). */
 export const LARGE_HEAP_BYTES = 192 * 1024 * 1024;
@@ -21,10 +21,10 @@ let checked = false;
  * @returns true when this call set the limit.
  */
 export function limitHeapGrowthIfLarge(): boolean {
-  if (checked || v8.getHeapStatistics().used_heap_size < LARGE_HEAP_BYTES) return false;
+  if (checked || v8().getHeapStatistics().used_heap_size < LARGE_HEAP_BYTES) return false;
   checked = true;
   const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
   if (/heap[-_]growing[-_]percent/.test(given)) return false;
-  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  v8().setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   return true;
 }

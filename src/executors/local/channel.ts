@@ -4,9 +4,10 @@
  * a thread by Node's own error, a process by V8's fatal report, which is recognised on its
  * standard error and kept off the user's terminal (it is a crash dump of Node internals).
  */
-import { fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { childProcess, workerThreads } from "../../values/lazy-builtins.ts";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { PoolMessage, WorkerReply } from "./protocol.ts";
 import { coalescing, eachMessage, type Batch } from "./coalesce.ts";
 import { codeUrl } from "../../values/package-root.ts";
@@ -30,7 +31,7 @@ export function startThread(
   maxMemoryMb: number | undefined,
 ): Channel {
   // execArgv [] so the parent's --import flags are not applied twice: the bootstrap registers tsx.
-  const worker = new Worker(BOOTSTRAP, {
+  const worker = new (workerThreads().Worker)(BOOTSTRAP, {
     execArgv: [],
     ...(maxMemoryMb !== undefined && { resourceLimits: { maxOldGenerationSizeMb: maxMemoryMb } }),
   });
@@ -55,7 +56,7 @@ export function startProcess(
   maxMemoryMb: number | undefined,
 ): Channel {
   const limited = maxMemoryMb !== undefined;
-  const child: ChildProcess = fork(BOOTSTRAP, [], {
+  const child: ChildProcess = childProcess().fork(BOOTSTRAP, [], {
     execArgv: limited ? [`--max-old-space-size=${maxMemoryMb}`] : [],
     // Only a limited worker's standard error goes through us (to catch V8's report).
     stdio: ["ignore", "inherit", limited ? "pipe" : "inherit", "ipc"],
