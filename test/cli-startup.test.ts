@@ -1,0 +1,69 @@
+/**
+ * What a `redun run` start loads. TypeScript support (tsx) loads esbuild only to transform a
+ * file it has not transformed before: a rerun, served from tsx's cache, never loads it
+ * (loader/esbuild-lazy.mjs; Node 22.15+, where module hooks run on the thread itself).
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import module from "node:module";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { makeProject, redun } from "./helpers/cli.ts";
+
+/** Preloaded into the command: writes, as it exits, whether esbuild was loaded. */
+const PROBE = `
+import fs from "node:fs";
+import module from "node:module";
+process.on("exit", () => {
+  const esbuild = Object.keys(module._cache ?? {}).some((file) => file.includes("/esbuild/"));
+  fs.writeFileSync(process.env.PROBE_OUT, JSON.stringify({ esbuild }));
+});
+`;
+
+// An enum: esbuild transforms it (Node's own type stripping would not).
+const WORKFLOW = `
+import { task } from "redun";
+enum Step { First = 40, Second }
+export const answer = task({ name: "answer", namespace: "startup" }, (x: number) => x + Step.Second);
+`;
+
+const SAME_THREAD_HOOKS =
+  typeof (module as { registerHooks?: unknown }).registerHooks === "function";
+
+describe("redun run start-up", () => {
+  let dir: string;
+  before(() => {
+    dir = makeProject({
+      ".redun/redun.ini": "[backend]\ndb_uri = sqlite:///redun.db\n",
+      "workflow.ts": WORKFLOW,
+      "probe.mjs": PROBE,
+    });
+    fs.mkdirSync(path.join(dir, "tmp"));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test(
+    "loads esbuild to transform a new workflow file, not to rerun it",
+    {
+      skip: SAME_THREAD_HOOKS
+        ? false
+        : "Node 20 has no module.registerHooks: tsx's hooks, esbuild with them, load on a thread of their own",
+    },
+    () => {
+      const run = () => {
+        const out = path.join(dir, "probe.json");
+        const result = redun(dir, ["run", "workflow.ts", "answer", "--x", "1"], {
+          // A fresh folder for tsx's transform cache (and Node's compile cache).
+          TMPDIR: path.join(dir, "tmp"),
+          PROBE_OUT: out,
+          NODE_OPTIONS: `--import ${path.join(dir, "probe.mjs")}`,
+        });
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(result.stdout.trim(), "42");
+        return JSON.parse(fs.readFileSync(out, "utf8")) as { esbuild: boolean };
+      };
+      assert.deepEqual(run(), { esbuild: true }, "the first run transforms the workflow");
+      assert.deepEqual(run(), { esbuild: false }, "the rerun reads tsx's cache");
+    },
+  );
+});
