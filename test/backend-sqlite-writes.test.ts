@@ -10,7 +10,8 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import type SQLite from "better-sqlite3";
 import { Backend } from "../src/backend/backend.ts";
-import { SqliteWriter } from "../src/backend/sqlite-writes.ts";
+import { compileSqliteInserts, SqliteWriter } from "../src/backend/sqlite-writes.ts";
+import { SQLITE_INSERT_SQL } from "../src/backend/sqlite-insert-sql.ts";
 import {
   emptyBatch,
   writeBatch,
@@ -272,6 +273,19 @@ describe("SQLite prepared-statement writes", () => {
       );
       const hit = await backend.getEvaluation(h("e2"));
       assert.equal(hit, undefined, "no value row for v2 in this database: not a hit");
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("ship the SQL their Kysely queries compile to (sqlite-insert-sql.ts is current)", async () => {
+    const backend = await open("compiled.db");
+    try {
+      assert.deepEqual(
+        SQLITE_INSERT_SQL,
+        compileSqliteInserts(backend.db),
+        "run: node --import tsx scripts/gen-sqlite-sql.ts",
+      );
     } finally {
       await backend.close();
     }

@@ -38,13 +38,10 @@ async function hasVersionTable(db: Kysely<any>, dialect: string): Promise<boolea
 
 async function readVersion(db: Kysely<any>, dialect: string): Promise<number> {
   if (!(await hasVersionTable(db, dialect))) return 0;
-  const row = await db
-    .selectFrom("redun_version")
-    .select(["version"])
-    .orderBy("id", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  return row ? Number(row.version) : 0;
+  const { rows } = await sql<{ version: number }>`
+    select version from redun_version order by id desc limit 1
+  `.execute(db);
+  return rows[0] ? Number(rows[0].version) : 0;
 }
 
 /** Every recorded version change, oldest first. */

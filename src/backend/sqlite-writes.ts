@@ -1,17 +1,21 @@
 /**
  * The SQLite write path: prepared statements kept for the life of the connection, one
- * synchronous transaction per flush. Each statement's SQL is compiled once from the same
- * Kysely query as the generic path (`insertQuery` in `./writes.ts`), for one row, so both
- * paths share their conflict rules; rows go in the same order (deduplicated, sorted by
- * key), so both leave the same rows, rowids included.
+ * synchronous transaction per flush. Each statement's SQL is compiled from the same Kysely
+ * query as the generic path (`insertQuery` in `./writes.ts`), for one row, so both paths
+ * share their conflict rules. The compiled SQL ships in sqlite-insert-sql.ts (compiling it
+ * took a few milliseconds of every start; a test checks that it is current). Rows go in the
+ * same order (deduplicated, sorted by key), so both paths leave the same rows, rowids
+ * included.
  */
 import type { Database as SQLiteConnection, Statement } from "better-sqlite3";
 import type { Kysely } from "kysely";
 import { releaseClaimsSqlite, type ClaimRelease } from "./call-claims.ts";
 import { withRetry, type RetryPolicy } from "./retry.ts";
 import type { Database } from "./schema.ts";
+import { SQLITE_INSERT_SQL } from "./sqlite-insert-sql.ts";
 import {
   TABLE_COLUMNS,
+  WRITE_TABLES,
   batchTables,
   insertQuery,
   type RowBatch,
@@ -21,6 +25,39 @@ import {
 
 /** Pages the write connection keeps in memory (KiB, as `PRAGMA cache_size` takes it negated). */
 const CACHE_KIB = 64 * 1024;
+
+/** Only evaluation rows resolve conflicts differently in the two modes. */
+function statementKey(table: WriteTable, mode: WriteMode): string {
+  return table === "evaluation" ? `${table}/${mode}` : table;
+}
+
+/** The SQL of a one-row insert into `table`, compiled from its Kysely query (`insertQuery`). */
+function compileInsert(db: Kysely<Database>, table: WriteTable, mode: WriteMode): string {
+  const columns = TABLE_COLUMNS[table];
+  const row = Object.fromEntries(columns.map((c) => [c, null]));
+  const compiled = insertQuery(db, table, [row], mode).compile();
+  if (compiled.parameters.length !== columns.length) {
+    throw new Error(
+      `internal error: the insert into ${table} has ${compiled.parameters.length} parameters, ` +
+        `expected ${columns.length}`,
+    );
+  }
+  return compiled.sql;
+}
+
+/**
+ * Every statement's SQL, compiled now (what scripts/gen-sqlite-sql.ts writes into
+ * sqlite-insert-sql.ts, and what the tests compare it with).
+ */
+export function compileSqliteInserts(db: Kysely<Database>): Record<string, string> {
+  const statements: Record<string, string> = {};
+  for (const table of WRITE_TABLES) {
+    for (const mode of ["record", "import"] as const) {
+      statements[statementKey(table, mode)] = compileInsert(db, table, mode);
+    }
+  }
+  return statements;
+}
 
 interface Insert {
   statement: Statement;
@@ -46,20 +83,11 @@ export class SqliteWriter {
   }
 
   private insert(table: WriteTable, mode: WriteMode): Insert {
-    // Only evaluation rows resolve conflicts differently in the two modes.
-    const key = table === "evaluation" ? `${table}/${mode}` : table;
+    const key = statementKey(table, mode);
     let insert = this.inserts.get(key);
     if (!insert) {
-      const columns = TABLE_COLUMNS[table];
-      const row = Object.fromEntries(columns.map((c) => [c, null]));
-      const compiled = insertQuery(this.db, table, [row], mode).compile();
-      if (compiled.parameters.length !== columns.length) {
-        throw new Error(
-          `internal error: the insert into ${table} has ${compiled.parameters.length} parameters, ` +
-            `expected ${columns.length}`,
-        );
-      }
-      insert = { statement: this.sqlite.prepare(compiled.sql), columns };
+      const sql = SQLITE_INSERT_SQL[key] ?? compileInsert(this.db, table, mode);
+      insert = { statement: this.sqlite.prepare(sql), columns: TABLE_COLUMNS[table] };
       this.inserts.set(key, insert);
     }
     return insert;
