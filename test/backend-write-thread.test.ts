@@ -58,6 +58,15 @@ async function runFanout(dbPath: string, writeThreadAfterRows: number, n: number
   }
 }
 
+/** Waits for the writer thread's connection to open (10 s at most). */
+async function untilReady(backend: Backend): Promise<void> {
+  assert.equal(backend.writesOnThread, true);
+  for (let i = 0; i < 200 && !backend.writeThreadReady; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(backend.writeThreadReady, true, "the writer thread opened its connection");
+}
+
 describe("the SQLite writer thread", () => {
   it("leaves the rows the in-thread path leaves, cold and cached", async () => {
     const inThread = path.join(dir, "in-thread.db");
@@ -107,6 +116,26 @@ describe("the SQLite writer thread", () => {
       "select count(*) as count from evaluation",
     );
     assert.equal(count, 200);
+  });
+
+  it("claims calls, saying which are recorded already", async () => {
+    const dbPath = path.join(dir, "claims.db");
+    const backend = await Backend.open({
+      dbUri: `sqlite:///${dbPath}`,
+      sqlitePath: dbPath,
+      writeThreadAfterRows: 0,
+    });
+    try {
+      backend.recordEvaluation({ eval_hash: "w", task_hash: "t", args_hash: "a", value_hash: "v" });
+      await backend.flush();
+      await untilReady(backend);
+      const claims = await backend.claimCalls("holder", ["v", "w"], 1000);
+      assert.deepEqual([[...claims.held].sort(), [...claims.recorded]], [["v", "w"], ["w"]]);
+      const again = await backend.claimCalls("other", ["v", "w"], 1000);
+      assert.deepEqual([[...again.held], [...again.recorded]], [[], []], "held by the first");
+    } finally {
+      await backend.close();
+    }
   });
 
   it("waits for another connection's write lock without blocking the scheduler's thread", async () => {
@@ -179,7 +208,7 @@ describe("a running job's row", () => {
           value_hash: "v",
         });
         await backend.flush();
-        await sleep(300); // the writer thread opens its connection
+        if (writeThreadAfterRows === 0) await untilReady(backend);
         backend.recordJob(job("running", "RUNNING", null));
         // The next flush (after 20 ms) leaves the running job's row for a later one.
         await sleep(100);

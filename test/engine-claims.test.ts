@@ -48,32 +48,42 @@ describe("call claims", () => {
         assert.equal(backend.schemaVersion, 3);
         const t0 = Date.now();
         assert.deepEqual(
-          [...(await claimCalls(backend.handle, "a", ["x", "y"], 1000, t0))].sort(),
+          [...(await claimCalls(backend.handle, "a", ["x", "y"], 1000, t0)).held].sort(),
           ["x", "y"],
         );
         assert.deepEqual(
-          [...(await claimCalls(backend.handle, "b", ["x", "z"], 1000, t0 + 10))],
+          [...(await claimCalls(backend.handle, "b", ["x", "z"], 1000, t0 + 10)).held],
           ["z"],
         );
         assert.deepEqual(
-          [...(await claimCalls(backend.handle, "a", ["x"], 1000, t0 + 20))],
+          [...(await claimCalls(backend.handle, "a", ["x"], 1000, t0 + 20)).held],
           ["x"],
           "its own",
         );
         // a's lease on y runs out unless renewed; renewing keeps x and y.
         await renewClaims(db, "a", 1000, t0 + 900);
-        assert.deepEqual([...(await claimCalls(backend.handle, "b", ["y"], 1000, t0 + 1500))], []);
         assert.deepEqual(
-          [...(await claimCalls(backend.handle, "b", ["y"], 1000, t0 + 2000))],
+          [...(await claimCalls(backend.handle, "b", ["y"], 1000, t0 + 1500)).held],
+          [],
+        );
+        assert.deepEqual(
+          [...(await claimCalls(backend.handle, "b", ["y"], 1000, t0 + 2000)).held],
           ["y"],
           "expired",
         );
         await releaseClaims(backend.handle, "a", ["x"]);
         assert.deepEqual(
-          [...(await claimCalls(backend.handle, "b", ["x"], 1000, t0 + 2000))],
+          [...(await claimCalls(backend.handle, "b", ["x"], 1000, t0 + 2000)).held],
           ["x"],
           "released",
         );
+        // A claim says which of the calls it got have their evaluation recorded already.
+        await db
+          .insertInto("evaluation")
+          .values({ eval_hash: "w", task_hash: "t", args_hash: "a", value_hash: "v" })
+          .execute();
+        const claims = await claimCalls(backend.handle, "b", ["v", "w"], 1000, t0 + 2000);
+        assert.deepEqual([[...claims.held].sort(), [...claims.recorded]], [["v", "w"], ["w"]]);
         await releaseClaims(backend.handle, "b");
         const left = await db.selectFrom("call_claim").selectAll().execute();
         assert.deepEqual(left, []);

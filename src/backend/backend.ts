@@ -38,7 +38,7 @@ import {
   type RetryPolicy,
 } from "./retry.ts";
 import type { Database, JobTable } from "./schema.ts";
-import { claimCalls, type ClaimRelease } from "./call-claims.ts";
+import { claimCalls, type ClaimRelease, type Claims } from "./call-claims.ts";
 import { WriteQueue, type QueuedWrite } from "./write-queue.ts";
 import { openValueStore, type ValueStore } from "./value-store.ts";
 import { CacheReads, type CachedCall, type CachedEvaluation } from "./cache-reads.ts";
@@ -208,6 +208,11 @@ export class Backend {
     return this.writeThread !== undefined;
   }
 
+  /** Whether the writer thread has its connection open (writes and claims go there). @internal */
+  get writeThreadReady(): boolean {
+    return this.writeThread?.ready ?? false;
+  }
+
   get db(): Kysely<Database> {
     return this.handle.db;
   }
@@ -252,14 +257,13 @@ export class Backend {
    * Claims calls for `holder` (see `claimCalls` in call-claims.ts), at once: on the writer
    * thread when it runs (in turn with its writes, none of the work on this thread), else
    * on this connection after the write in progress. Retried like a read. @internal
-   * @returns the eval hashes `holder` holds now.
    */
   claimCalls(
     holder: string,
     evalHashes: readonly string[],
     leaseMs: number,
     retry: Partial<RetryPolicy> = {},
-  ): Promise<Set<string>> {
+  ): Promise<Claims> {
     const thread = this.writeThread;
     if (thread?.ready) return this.read(() => thread.claim(holder, evalHashes, leaseMs), retry);
     return this.writeNow((handle) => claimCalls(handle, holder, evalHashes, leaseMs), retry);

@@ -19,8 +19,10 @@ const CLAIM_SQL =
   '"expires_at" = excluded."expires_at" ' +
   'where "call_claim"."expires_at" < ? or "call_claim"."holder" = ? returning "eval_hash"';
 const RELEASE_SQL = 'delete from "call_claim" where "holder" = ? and "eval_hash" = ?';
+const RECORDED_SQL = 'select 1 from "evaluation" where "eval_hash" = ?';
 
 const prepared = new WeakMap<object, { claim: Statement; release: Statement }>();
+const preparedRecorded = new WeakMap<object, Statement>();
 
 function statements(sqlite: SQLiteConnection) {
   let s = prepared.get(sqlite);
@@ -31,20 +33,35 @@ function statements(sqlite: SQLiteConnection) {
   return s;
 }
 
-/**
- * Claims calls by eval hash for `holder` until `now + leaseMs`.
- * @returns the eval hashes `holder` holds now (the others are held by someone else).
- */
+function recordedStatement(sqlite: SQLiteConnection): Statement {
+  let s = preparedRecorded.get(sqlite);
+  if (!s) preparedRecorded.set(sqlite, (s = sqlite.prepare(RECORDED_SQL)));
+  return s;
+}
+
+/** What a claim got. */
+export interface Claims {
+  /** The eval hashes `holder` holds now (the others are held by someone else). */
+  held: Set<string>;
+  /**
+   * Those of `held` whose evaluation is recorded (seen in the claim's own transaction): only
+   * they may have become cache hits since the caller's lookup, and need looking up again.
+   */
+  recorded: Set<string>;
+}
+
+/** Claims calls by eval hash for `holder` until `now + leaseMs`. */
 export async function claimCalls(
   handle: Pick<DatabaseHandle, "db" | "sqlite">,
   holder: string,
   evalHashes: readonly string[],
   leaseMs: number,
   now = Date.now(),
-): Promise<Set<string>> {
+): Promise<Claims> {
   const sqlite = handle.sqlite as SQLiteConnection | undefined;
   if (sqlite) return claimCallsSqlite(sqlite, holder, evalHashes, leaseMs, now);
   const claimed = new Set<string>();
+  const recorded = new Set<string>();
   const expires = now + leaseMs;
   await handle.db.transaction().execute(async (trx) => {
     for (let i = 0; i < evalHashes.length; i += CHUNK) {
@@ -70,8 +87,17 @@ export async function claimCalls(
         .execute();
       for (const row of rows) claimed.add(row.eval_hash);
     }
+    const held = [...claimed];
+    for (let i = 0; i < held.length; i += CHUNK) {
+      const rows = await trx
+        .selectFrom("evaluation")
+        .select("eval_hash")
+        .where("eval_hash", "in", held.slice(i, i + CHUNK))
+        .execute();
+      for (const row of rows) recorded.add(row.eval_hash);
+    }
   });
-  return claimed;
+  return { held: claimed, recorded };
 }
 
 /** Extends every lease `holder` holds to `now + leaseMs`. */
@@ -98,19 +124,23 @@ export function claimCallsSqlite(
   evalHashes: readonly string[],
   leaseMs: number,
   now = Date.now(),
-): Set<string> {
+): Claims {
   const sqlite = connection as SQLiteConnection;
-  const claimed = new Set<string>();
+  const held = new Set<string>();
+  const recorded = new Set<string>();
   const expires = now + leaseMs;
   const { claim } = statements(sqlite);
+  const isRecorded = recordedStatement(sqlite);
   sqlite
     .transaction(() => {
       for (const hash of evalHashes) {
-        if (claim.get(hash, holder, expires, now, holder)) claimed.add(hash);
+        if (!claim.get(hash, holder, expires, now, holder)) continue;
+        held.add(hash);
+        if (isRecorded.get(hash)) recorded.add(hash);
       }
     })
     .immediate();
-  return claimed;
+  return { held, recorded };
 }
 
 /** Claims to let go of: some calls `holder` held. */

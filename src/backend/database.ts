@@ -58,10 +58,9 @@ let sqliteDriver: { Database: typeof SQLiteDatabase; addon: string | undefined }
  * The better-sqlite3 driver, loaded on first use: a native addon, not needed by commands
  * that open no database (nor by workers, which import redun but record nothing). With it,
  * the addon's file: left to itself the driver finds it through the `bindings` package,
- * which probes a dozen paths (some 30 ms of every start). `redun run` loads it before
- * TypeScript support goes in, as it does redun's own modules (see src/loader/enable.mjs).
+ * which probes a dozen paths (some 30 ms of every start).
  */
-export function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
+function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
   if (!sqliteDriver) {
     // SQLite reads `file:` URIs (for `?immutable=1`, see openSqlite) when the driver is told
     // so as its addon loads. Plain paths, the only other names redun opens, are unaffected.
@@ -77,6 +76,14 @@ export function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
     sqliteDriver = { Database, addon: fs.existsSync(built) ? built : undefined };
   }
   return sqliteDriver;
+}
+
+/**
+ * Loads the SQLite driver now: `redun run` does before TypeScript support goes in, as it
+ * does redun's own modules (see src/loader/enable.mjs). @throws when it cannot load.
+ */
+export function loadSqliteDriver(): void {
+  sqliteConstructor();
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Worker } from "node:worker_threads";
 import { workerThreads } from "../values/lazy-builtins.ts";
 import { withRetry, type RetryPolicy } from "./retry.ts";
 import type { RowBatch, WriteMode } from "./writes.ts";
-import type { ClaimRelease } from "./call-claims.ts";
+import type { ClaimRelease, Claims } from "./call-claims.ts";
 import { RedunError } from "../values/errors.ts";
 import { codeUrl } from "../values/package-root.ts";
 
@@ -31,7 +31,7 @@ export type WriteRequest =
  */
 export type WriteReply =
   | { ready: true }
-  | { id: number; changed: number; claimed?: string[]; error?: undefined }
+  | { id: number; changed: number; claimed?: string[]; recorded?: string[]; error?: undefined }
   | { id: number; error: { name: string; message: string; code?: string } };
 
 /** The writer thread stopped: its pending writes are unknown (rewriting them is harmless). */
@@ -43,7 +43,7 @@ export class WriteThreadExitedError extends RedunError {
 }
 
 interface Pending {
-  resolve(reply: { changed: number; claimed?: string[] }): void;
+  resolve(reply: { changed: number; claimed?: string[]; recorded?: string[] }): void;
   reject(error: unknown): void;
 }
 
@@ -98,20 +98,15 @@ export class SqliteWriteThread {
   /**
    * Claims calls on the thread's connection, in turn with its writes (see `claimCalls`):
    * the scheduler's thread does none of the work, nor waits on SQLite's lock.
-   * @returns the eval hashes `holder` holds now.
    */
-  async claim(
-    holder: string,
-    evalHashes: readonly string[],
-    leaseMs: number,
-  ): Promise<Set<string>> {
+  async claim(holder: string, evalHashes: readonly string[], leaseMs: number): Promise<Claims> {
     const reply = await this.send({ type: "claim", id: 0, holder, evalHashes, leaseMs });
-    return new Set(reply.claimed);
+    return { held: new Set(reply.claimed), recorded: new Set(reply.recorded) };
   }
 
   private send(
     request: Exclude<WriteRequest, { type: "close" }>,
-  ): Promise<{ changed: number; claimed?: string[] }> {
+  ): Promise<{ changed: number; claimed?: string[]; recorded?: string[] }> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
     if (this.pending.size === 0) this.worker.ref();

@@ -7,13 +7,17 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { openSqlite } from "./database.ts";
 import { SqliteWriter } from "./sqlite-writes.ts";
-import { claimCallsSqlite } from "./call-claims.ts";
+import { claimCallsSqlite, type Claims } from "./call-claims.ts";
 import type { WriteReply, WriteRequest } from "./sqlite-write-thread.ts";
 
 const handle = openSqlite((workerData as { file: string }).file);
 const writer = new SqliteWriter(handle.sqlite as never, handle.db);
 const port = parentPort!;
 port.postMessage({ ready: true } satisfies WriteReply);
+
+function claimReply({ held, recorded }: Claims): { claimed: string[]; recorded: string[] } {
+  return { claimed: [...held], recorded: [...recorded] };
+}
 
 port.on("message", (request: WriteRequest) => {
   if (request.type === "close") {
@@ -27,14 +31,9 @@ port.on("message", (request: WriteRequest) => {
         ? {
             id: request.id,
             changed: 0,
-            claimed: [
-              ...claimCallsSqlite(
-                handle.sqlite!,
-                request.holder,
-                request.evalHashes,
-                request.leaseMs,
-              ),
-            ],
+            ...claimReply(
+              claimCallsSqlite(handle.sqlite!, request.holder, request.evalHashes, request.leaseMs),
+            ),
           }
         : {
             id: request.id,

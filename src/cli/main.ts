@@ -42,7 +42,7 @@ async function prepareCommand(program: Command, command: Command): Promise<void>
     // the SQLite driver. A driver that fails to load is reported when the database opens.
     await (await import("../executors/executor.ts")).loadExecutorType("local");
     try {
-      (await import("../backend/database.ts")).sqliteConstructor();
+      (await import("../backend/database.ts")).loadSqliteDriver();
     } catch {
       // Reported by openSqlite, with the database's name.
     }

@@ -11,7 +11,7 @@
  */
 import type { Backend } from "../backend/backend.ts";
 import { BatchLoader } from "../backend/batch-loader.ts";
-import { releaseClaims, renewClaims } from "../backend/call-claims.ts";
+import { releaseClaims, renewClaims, type Claims } from "../backend/call-claims.ts";
 import { DatabaseUnavailableError } from "../backend/retry.ts";
 
 /**
@@ -34,7 +34,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Claims, renews and releases the calls of one execution. */
 export class ClaimKeeper {
-  private readonly claims: BatchLoader<true>;
+  /** Per call: held, and whether its evaluation was recorded then (see `Claims`). */
+  private readonly claims: BatchLoader<"held" | "recorded">;
   private held = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private warnedUnclaimed = false;
@@ -53,12 +54,13 @@ export class ClaimKeeper {
   ) {
     this.claims = new BatchLoader(async (evalHashes) => {
       this.claimed = true;
-      let claimed: Iterable<string>;
+      let claims: Claims;
       try {
-        claimed = await backend.claimCalls(holder, evalHashes, this.leaseMs, CLAIM_RETRY);
+        claims = await backend.claimCalls(holder, evalHashes, this.leaseMs, CLAIM_RETRY);
       } catch (error) {
         if (!(error instanceof DatabaseUnavailableError)) throw error;
-        claimed = evalHashes;
+        // Unclaimed, and unknown: each is looked up again.
+        claims = { held: new Set(evalHashes), recorded: new Set(evalHashes) };
         if (!this.warnedUnclaimed) {
           this.warnedUnclaimed = true;
           this.log(
@@ -67,7 +69,9 @@ export class ClaimKeeper {
           );
         }
       }
-      return new Map([...claimed].map((hash) => [hash, true as const]));
+      return new Map(
+        [...claims.held].map((hash) => [hash, claims.recorded.has(hash) ? "recorded" : "held"]),
+      );
     });
   }
 
@@ -88,9 +92,11 @@ export class ClaimKeeper {
   ): Promise<Hit | undefined> {
     let pause = FIRST_POLL_MS;
     for (;;) {
-      if (await this.claims.load(evalHash)) {
-        // Its holder may have recorded it and let go between our lookup and our claim.
-        const hit = await lookup();
+      const claim = await this.claims.load(evalHash);
+      if (claim) {
+        // Its holder may have recorded it and let go between our lookup and our claim (then
+        // the claim saw its evaluation recorded).
+        const hit = claim === "recorded" ? await lookup() : undefined;
         if (hit !== undefined) {
           this.queueRelease(evalHash);
           return hit;
