@@ -31,8 +31,15 @@ export type WriteRequest =
  */
 export type WriteReply =
   | { ready: true }
-  | { id: number; changed: number; claimed?: string[]; recorded?: string[]; error?: undefined }
+  | ({ id: number; error?: undefined } & WriteDone)
   | { id: number; error: { name: string; message: string; code?: string } };
+
+/** What a request did: rows changed, or for a claim, the calls held and those recorded. */
+interface WriteDone {
+  changed: number;
+  claimed?: string[];
+  recorded?: string[];
+}
 
 /** The writer thread stopped: its pending writes are unknown (rewriting them is harmless). */
 export class WriteThreadExitedError extends RedunError {
@@ -43,7 +50,7 @@ export class WriteThreadExitedError extends RedunError {
 }
 
 interface Pending {
-  resolve(reply: { changed: number; claimed?: string[]; recorded?: string[] }): void;
+  resolve(reply: WriteDone): void;
   reject(error: unknown): void;
 }
 
@@ -104,9 +111,7 @@ export class SqliteWriteThread {
     return { held: new Set(reply.claimed), recorded: new Set(reply.recorded) };
   }
 
-  private send(
-    request: Exclude<WriteRequest, { type: "close" }>,
-  ): Promise<{ changed: number; claimed?: string[]; recorded?: string[] }> {
+  private send(request: Exclude<WriteRequest, { type: "close" }>): Promise<WriteDone> {
     if (this.exited) return Promise.reject(this.exited);
     const id = this.nextId++;
     if (this.pending.size === 0) this.worker.ref();

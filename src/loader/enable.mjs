@@ -12,22 +12,21 @@ import module from "node:module";
 
 let enabled = false;
 
-// tsx's own folder (its ESM API is dist/esm/api/index.mjs), and the esbuild it imports.
-const TSX_ROOT = new URL("../../../", import.meta.resolve("tsx/esm/api")).href;
-const ESBUILD_LAZY = new URL(
-  `./esbuild-lazy.mjs?main=${encodeURIComponent(module.createRequire(TSX_ROOT).resolve("esbuild"))}`,
-  import.meta.url,
-).href;
-
 /**
- * Same-thread hooks (Node 22.15+): tsx's import of esbuild gets esbuild-lazy.mjs, which loads
- * esbuild only when tsx first transforms a file (a cached start never does).
+ * A resolve hook for tsx's import of esbuild (Node 22.15+, same-thread hooks): it gets
+ * esbuild-lazy.mjs, which loads esbuild only when tsx first transforms a file (a cached start
+ * never does).
  */
-function esbuildLazily(specifier, context, nextResolve) {
-  if (specifier === "esbuild" && context.parentURL?.startsWith(TSX_ROOT)) {
-    return { url: ESBUILD_LAZY, format: "module", shortCircuit: true };
-  }
-  return nextResolve(specifier, context);
+function esbuildLazily() {
+  // tsx's own folder (its ESM API is dist/esm/api/index.mjs), and the esbuild it imports.
+  const tsxRoot = new URL("../../../", import.meta.resolve("tsx/esm/api")).href;
+  const esbuild = module.createRequire(tsxRoot).resolve("esbuild");
+  const url = new URL(`./esbuild-lazy.mjs?main=${encodeURIComponent(esbuild)}`, import.meta.url)
+    .href;
+  return (specifier, context, nextResolve) =>
+    specifier === "esbuild" && context.parentURL?.startsWith(tsxRoot)
+      ? { url, format: "module", shortCircuit: true }
+      : nextResolve(specifier, context);
 }
 
 /**
@@ -38,7 +37,9 @@ export async function enableTypeScript(preload = []) {
   if (enabled) return;
   enabled = true;
   for (const url of preload) await import(url);
-  if (typeof module.registerHooks === "function") module.registerHooks({ resolve: esbuildLazily });
+  if (typeof module.registerHooks === "function") {
+    module.registerHooks({ resolve: esbuildLazily() });
+  }
   const { register: registerTsx } = await import("tsx/esm/api");
   registerTsx();
   if (typeof module.registerHooks === "function") {
