@@ -403,7 +403,7 @@ export class Backend {
     this.scheduleFlush();
   }
 
-  /** Inserts or updates a job row. */
+  /** Inserts or updates a job row (kept as it is until written: pass a new row each time). */
   recordJob(row: JobTable): void {
     this.pending.job(row);
     this.scheduleFlush();

@@ -38,17 +38,19 @@ export class WriteQueue {
   /** Call claims to release with the next write, by holder. */
   private releases = new Map<string, string[]>();
 
-  /** Queues a job's row as it is now (replacing the one queued before, if any). */
+  /**
+   * Queues a job's row (replacing the one queued before, if any). The row is kept as it is:
+   * the caller makes a new one for each state of the job.
+   */
   job(row: JobTable): void {
-    const copy = { ...row };
     const running = this.runningJobs.get(row.id);
     if (row.end_time === null && !this.finishedJobs.has(row.id)) {
-      if (running) running.row = copy;
-      else this.runningJobs.set(row.id, { row: copy, queuedAt: performance.now() });
+      if (running) running.row = row;
+      else this.runningJobs.set(row.id, { row, queuedAt: performance.now() });
       return;
     }
     if (running) this.runningJobs.delete(row.id);
-    this.finishedJobs.set(row.id, copy);
+    this.finishedJobs.set(row.id, row);
   }
 
   /** Queues the release of a call claim. */
