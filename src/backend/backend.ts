@@ -4,9 +4,10 @@
  * they are made (20 ms; longer, up to a quarter of a second, while flushes are slow), so a
  * busy scheduler writes in batches and a killed one loses at most that last moment of
  * finished work. SQLite writes and cache lookups use statements prepared once per
- * connection (`./sqlite-writes.ts`); PostgreSQL writes are multi-row inserts. Large values
- * go to the value store when one is configured; reads and writes are retried through
- * transient database errors.
+ * connection (`./sqlite-writes.ts`; on a writer thread in large runs, see
+ * `./sqlite-write-path.ts`); PostgreSQL writes are multi-row inserts. Large values go to
+ * the value store when one is configured; reads and writes are retried through transient
+ * database errors.
  *
  * While the database is unreachable, a flush that fails puts its rows back in the queue
  * and the next one tries again, with growing pauses, for as long as the retry policy
@@ -43,8 +44,7 @@ import { WriteQueue, type QueuedWrite } from "./write-queue.ts";
 import { openValueStore, type ValueStore } from "./value-store.ts";
 import { CacheReads, type CachedCall, type CachedEvaluation } from "./cache-reads.ts";
 import { SqliteLookups } from "./sqlite-reads.ts";
-import { SqliteWriteThread, WriteThreadExitedError } from "./sqlite-write-thread.ts";
-import { SqliteWriter } from "./sqlite-writes.ts";
+import { SqliteWritePath } from "./sqlite-write-path.ts";
 import { batchIsEmpty, writeBatch, type RowBatch, type WriteMode } from "./writes.ts";
 import { serializeValue } from "../values/serialize.ts";
 import { hashValue } from "../values/hash.ts";
@@ -143,15 +143,11 @@ export class Backend {
   readonly maxValueSize: number;
   readonly valueStoreMinSize: number;
   private readonly retry: RetryPolicy;
-  /** SQLite: the prepared-statement write path (undefined for other dialects). */
-  private readonly sqliteWriter: SqliteWriter | undefined;
+  /** SQLite: where writes go (undefined for other dialects). */
+  private readonly sqliteWrites: SqliteWritePath | undefined;
   private readonly reads: CacheReads;
   /** How long the last flush took to write, in milliseconds. */
   private lastWriteMs = 0;
-  /** SQLite files: the writer thread, once started. */
-  private writeThread: SqliteWriteThread | undefined;
-  /** Rows written until the writer thread starts (Infinity: never). */
-  private rowsBeforeThread: number;
 
   private constructor(
     readonly handle: DatabaseHandle,
@@ -169,16 +165,21 @@ export class Backend {
       options.maxQueuedRows ?? MAX_QUEUED_ROWS,
     );
     const sqlite = handle.sqlite as SQLiteConnection | undefined;
-    this.sqliteWriter = sqlite ? new SqliteWriter(sqlite, handle.db) : undefined;
+    this.sqliteWrites = sqlite
+      ? new SqliteWritePath(
+          sqlite,
+          handle.db,
+          handle.location,
+          handle.location === ":memory:"
+            ? Infinity
+            : (options.writeThreadAfterRows ?? WRITE_THREAD_AFTER_ROWS),
+        )
+      : undefined;
     this.reads = new CacheReads(
       (fn) => this.read(fn),
       sqlite ? new SqliteLookups(sqlite) : undefined,
       valueStore,
     );
-    this.rowsBeforeThread =
-      sqlite && handle.location !== ":memory:"
-        ? (options.writeThreadAfterRows ?? WRITE_THREAD_AFTER_ROWS)
-        : Infinity;
   }
 
   /** Opens the database, checking (and, if `automigrate`, migrating) its schema. */
@@ -205,12 +206,12 @@ export class Backend {
 
   /** Whether writes have moved to the writer thread (see `writeThreadAfterRows`). @internal */
   get writesOnThread(): boolean {
-    return this.writeThread !== undefined;
+    return this.sqliteWrites?.onThread ?? false;
   }
 
   /** Whether the writer thread has its connection open (writes and claims go there). @internal */
   get writeThreadReady(): boolean {
-    return this.writeThread?.ready ?? false;
+    return this.sqliteWrites?.threadReady ?? false;
   }
 
   get db(): Kysely<Database> {
@@ -264,8 +265,10 @@ export class Backend {
     leaseMs: number,
     retry: Partial<RetryPolicy> = {},
   ): Promise<Claims> {
-    const thread = this.writeThread;
-    if (thread?.ready) return this.read(() => thread.claim(holder, evalHashes, leaseMs), retry);
+    const writes = this.sqliteWrites;
+    if (writes?.threadReady) {
+      return this.read(() => writes.claimOnThread(holder, evalHashes, leaseMs)!, retry);
+    }
     return this.writeNow((handle) => claimCalls(handle, holder, evalHashes, leaseMs), retry);
   }
 
@@ -428,7 +431,7 @@ export class Backend {
         ? retryDelay(this.retry, this.failures)
         : // On the writer thread a slow write holds up nothing here: the next one follows it
           // at once, with whatever rows came meanwhile.
-          this.writeThread
+          this.sqliteWrites?.onThread
           ? Math.max(FLUSH_DELAY_MS, minDelay)
           : Math.min(
               MAX_FLUSH_DELAY_MS,
@@ -565,30 +568,8 @@ export class Backend {
       mode === "record"
         ? { ...this.retry, attempts: Math.min(this.retry.attempts, WRITE_ATTEMPTS) }
         : this.retry;
-    if (!this.sqliteWriter) return writeBatch(this.db, batch, mode, retry, releases);
-    const thread = this.sqliteWriteThread(batch);
-    if (!thread?.ready) return this.sqliteWriter.write(batch, mode, retry, releases);
-    return thread.write(batch, mode, retry, releases).catch((error: unknown) => {
-      if (!(error instanceof WriteThreadExitedError)) throw error;
-      // A thread that died (out of memory, …) is not restarted: its writes, and every later
-      // one, go through this thread's connection (rewriting a committed batch is harmless).
-      this.writeThread = undefined;
-      return this.sqliteWriter!.write(batch, mode, retry, releases);
-    });
-  }
-
-  /** The writer thread, started once enough rows have been written (see the option). */
-  private sqliteWriteThread(batch: RowBatch): SqliteWriteThread | undefined {
-    if (this.writeThread || this.rowsBeforeThread === Infinity) return this.writeThread;
-    for (const table of Object.values(batch)) this.rowsBeforeThread -= (table as unknown[]).length;
-    if (this.rowsBeforeThread > 0) return undefined;
-    return this.startWriteThread();
-  }
-
-  private startWriteThread(): SqliteWriteThread {
-    this.rowsBeforeThread = Infinity;
-    this.writeThread = new SqliteWriteThread(this.handle.location);
-    return this.writeThread;
+    if (!this.sqliteWrites) return writeBatch(this.db, batch, mode, retry, releases);
+    return this.sqliteWrites.write(batch, mode, retry, releases);
   }
 
   /**
@@ -597,7 +578,7 @@ export class Backend {
    * @internal
    */
   expectManyRows(): void {
-    if (!this.writeThread && this.rowsBeforeThread !== Infinity) this.startWriteThread();
+    this.sqliteWrites?.expectManyRows();
   }
 
   private async putStored(storeWrites: Map<string, Buffer>): Promise<void> {
@@ -630,7 +611,7 @@ export class Backend {
     try {
       await this.flush();
     } finally {
-      await this.writeThread?.close();
+      await this.sqliteWrites?.close();
       await this.handle.close();
     }
   }
