@@ -27,5 +27,15 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 const code = await main(process.argv.slice(2));
+// File writes still in flight finish first (for 0.2 s at most): tsx writes its cache of
+// transformed files without waiting, and a write cut short makes the next start transform
+// the file again.
+const until = performance.now() + 200;
+while (
+  performance.now() < until &&
+  process.getActiveResourcesInfo?.().some((resource) => resource.startsWith("FSReq"))
+) {
+  await new Promise((resolve) => setTimeout(resolve, 1));
+}
 // Exit explicitly: a workflow may leave timers or sockets open after its result is printed.
 process.exit(code);

@@ -34,7 +34,10 @@ describe("redun run start-up", () => {
   let dir: string;
   before(() => {
     dir = makeProject({
-      ".redun/redun.ini": "[backend]\ndb_uri = sqlite:///redun.db\n",
+      // Inline: no worker thread imports (and transforms) the workflow beside the command,
+      // whose cache write the command's exit could cut short.
+      ".redun/redun.ini":
+        "[backend]\ndb_uri = sqlite:///redun.db\n[executors.default]\ntype = local\nmode = inline\n",
       "workflow.ts": WORKFLOW,
       "probe.mjs": PROBE,
     });
