@@ -58,6 +58,11 @@ async function runFanout(dbPath: string, writeThreadAfterRows: number, n: number
   }
 }
 
+/** A backend on a SQLite file, writing on a thread once this many rows have been written. */
+function openBackend(dbPath: string, writeThreadAfterRows: number): Promise<Backend> {
+  return Backend.open({ dbUri: `sqlite:///${dbPath}`, sqlitePath: dbPath, writeThreadAfterRows });
+}
+
 /** Waits for the writer thread's connection to open (10 s at most). */
 async function untilReady(backend: Backend): Promise<void> {
   assert.equal(backend.writesOnThread, true);
@@ -88,11 +93,7 @@ describe("the SQLite writer thread", () => {
 
   it("starts once the threshold is passed and records every row", async () => {
     const dbPath = path.join(dir, "threshold.db");
-    const backend = await Backend.open({
-      dbUri: `sqlite:///${dbPath}`,
-      sqlitePath: dbPath,
-      writeThreadAfterRows: 50,
-    });
+    const backend = await openBackend(dbPath, 50);
     try {
       const row = (i: number) => ({
         eval_hash: `e${i}`,
@@ -120,11 +121,7 @@ describe("the SQLite writer thread", () => {
 
   it("claims calls, saying which are recorded already", async () => {
     const dbPath = path.join(dir, "claims.db");
-    const backend = await Backend.open({
-      dbUri: `sqlite:///${dbPath}`,
-      sqlitePath: dbPath,
-      writeThreadAfterRows: 0,
-    });
+    const backend = await openBackend(dbPath, 0);
     try {
       backend.recordEvaluation({ eval_hash: "w", task_hash: "t", args_hash: "a", value_hash: "v" });
       await backend.flush();
@@ -140,11 +137,7 @@ describe("the SQLite writer thread", () => {
 
   it("waits for another connection's write lock without blocking the scheduler's thread", async () => {
     const dbPath = path.join(dir, "locked.db");
-    const backend = await Backend.open({
-      dbUri: `sqlite:///${dbPath}`,
-      sqlitePath: dbPath,
-      writeThreadAfterRows: 0,
-    });
+    const backend = await openBackend(dbPath, 0);
     const other = new SQLite(dbPath);
     try {
       other.prepare("BEGIN IMMEDIATE").run();
@@ -191,11 +184,7 @@ describe("a running job's row", () => {
   ] as const) {
     it(`waits a second to be written, and holds up no row queued after it (${where})`, async () => {
       const dbPath = path.join(dir, `held-${writeThreadAfterRows}.db`);
-      const backend = await Backend.open({
-        dbUri: `sqlite:///${dbPath}`,
-        sqlitePath: dbPath,
-        writeThreadAfterRows,
-      });
+      const backend = await openBackend(dbPath, writeThreadAfterRows);
       const written = () =>
         queryDb<{ id: string }>(dbPath, "select id from job order by id")
           .map((j) => j.id)

@@ -45,7 +45,7 @@ import { openValueStore, type ValueStore } from "./value-store.ts";
 import { CacheReads, type CachedCall, type CachedEvaluation } from "./cache-reads.ts";
 import { SqliteLookups } from "./sqlite-reads.ts";
 import { SqliteWritePath } from "./sqlite-write-path.ts";
-import { batchIsEmpty, writeBatch, type RowBatch, type WriteMode } from "./writes.ts";
+import { batchIsEmpty, batchRows, writeBatch, type RowBatch, type WriteMode } from "./writes.ts";
 import { serializeValue } from "../values/serialize.ts";
 import { hashValue } from "../values/hash.ts";
 import { mayHoldPathValues, pathValues } from "../values/path-values.ts";
@@ -265,10 +265,8 @@ export class Backend {
     leaseMs: number,
     retry: Partial<RetryPolicy> = {},
   ): Promise<Claims> {
-    const writes = this.sqliteWrites;
-    if (writes?.threadReady) {
-      return this.read(() => writes.claimOnThread(holder, evalHashes, leaseMs)!, retry);
-    }
+    const onThread = this.sqliteWrites?.threadClaimer();
+    if (onThread) return this.read(() => onThread(holder, evalHashes, leaseMs), retry);
     return this.writeNow((handle) => claimCalls(handle, holder, evalHashes, leaseMs), retry);
   }
 
@@ -509,8 +507,7 @@ export class Backend {
     const { write, dueInMs } = this.pending.take(holdRunningJobs);
     if (dueInMs !== undefined) this.scheduleFlush(dueInMs);
     if (!write) return;
-    this.inFlight = 0;
-    for (const table of Object.values(write.batch)) this.inFlight += (table as unknown[]).length;
+    this.inFlight = batchRows(write.batch);
     try {
       await this.write(write);
       this.inFlight = 0;

@@ -21,21 +21,21 @@ const CLAIM_SQL =
 const RELEASE_SQL = 'delete from "call_claim" where "holder" = ? and "eval_hash" = ?';
 const RECORDED_SQL = 'select 1 from "evaluation" where "eval_hash" = ?';
 
-const prepared = new WeakMap<object, { claim: Statement; release: Statement }>();
-const preparedRecorded = new WeakMap<object, Statement>();
+const prepared = new WeakMap<
+  object,
+  { claim: Statement; release: Statement; recorded: Statement }
+>();
 
 function statements(sqlite: SQLiteConnection) {
   let s = prepared.get(sqlite);
   if (!s) {
-    s = { claim: sqlite.prepare(CLAIM_SQL), release: sqlite.prepare(RELEASE_SQL) };
+    s = {
+      claim: sqlite.prepare(CLAIM_SQL),
+      release: sqlite.prepare(RELEASE_SQL),
+      recorded: sqlite.prepare(RECORDED_SQL),
+    };
     prepared.set(sqlite, s);
   }
-  return s;
-}
-
-function recordedStatement(sqlite: SQLiteConnection): Statement {
-  let s = preparedRecorded.get(sqlite);
-  if (!s) preparedRecorded.set(sqlite, (s = sqlite.prepare(RECORDED_SQL)));
   return s;
 }
 
@@ -129,8 +129,7 @@ export function claimCallsSqlite(
   const held = new Set<string>();
   const recorded = new Set<string>();
   const expires = now + leaseMs;
-  const { claim } = statements(sqlite);
-  const isRecorded = recordedStatement(sqlite);
+  const { claim, recorded: isRecorded } = statements(sqlite);
   sqlite
     .transaction(() => {
       for (const hash of evalHashes) {

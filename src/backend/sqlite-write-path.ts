@@ -12,7 +12,7 @@ import type { RetryPolicy } from "./retry.ts";
 import type { Database } from "./schema.ts";
 import { SqliteWriter } from "./sqlite-writes.ts";
 import { SqliteWriteThread, WriteThreadExitedError } from "./sqlite-write-thread.ts";
-import type { RowBatch, WriteMode } from "./writes.ts";
+import { batchRows, type RowBatch, type WriteMode } from "./writes.ts";
 
 /** The write path of one SQLite database. */
 export class SqliteWritePath {
@@ -63,14 +63,15 @@ export class SqliteWritePath {
     });
   }
 
-  /** Claims calls on the writer thread, when its connection is open (else undefined). */
-  claimOnThread(
-    holder: string,
-    evalHashes: readonly string[],
-    leaseMs: number,
-  ): Promise<Claims> | undefined {
+  /**
+   * Claims on the writer thread, when its connection is open (else undefined): bound to that
+   * thread, so that a retry goes there again (and fails as it does if the thread died).
+   */
+  threadClaimer():
+    | ((holder: string, evalHashes: readonly string[], leaseMs: number) => Promise<Claims>)
+    | undefined {
     const thread = this.thread;
-    return thread?.ready ? thread.claim(holder, evalHashes, leaseMs) : undefined;
+    return thread?.ready ? (...args) => thread.claim(...args) : undefined;
   }
 
   /** Many rows are coming: the writer thread, if this path would start one, starts now. */
@@ -86,7 +87,7 @@ export class SqliteWritePath {
   /** The writer thread, started once enough rows have been written. */
   private threadFor(batch: RowBatch): SqliteWriteThread | undefined {
     if (this.thread || this.rowsBeforeThread === Infinity) return this.thread;
-    for (const table of Object.values(batch)) this.rowsBeforeThread -= (table as unknown[]).length;
+    this.rowsBeforeThread -= batchRows(batch);
     if (this.rowsBeforeThread > 0) return undefined;
     return this.startThread();
   }

@@ -6,7 +6,7 @@
  */
 import type { ClaimRelease } from "./call-claims.ts";
 import type { JobTable } from "./schema.ts";
-import { appendBatch, batchIsEmpty, emptyBatch, type RowBatch } from "./writes.ts";
+import { appendBatch, batchIsEmpty, batchRows, emptyBatch, type RowBatch } from "./writes.ts";
 
 /**
  * How long the row of a job still running waits before a write takes it (an explicit flush
@@ -62,9 +62,7 @@ export class WriteQueue {
 
   /** Rows waiting. */
   get size(): number {
-    let rows = this.finishedJobs.size + this.runningJobs.size;
-    for (const table of Object.values(this.rows)) rows += (table as unknown[]).length;
-    return rows;
+    return this.finishedJobs.size + this.runningJobs.size + batchRows(this.rows);
   }
 
   /**

@@ -109,6 +109,13 @@ export function batchIsEmpty(batch: RowBatch): boolean {
   return WRITE_TABLES.every((t) => batch[t].length === 0);
 }
 
+/** How many rows a batch has, in every table. */
+export function batchRows(batch: RowBatch): number {
+  let rows = 0;
+  for (const table of WRITE_TABLES) rows += batch[table].length;
+  return rows;
+}
+
 /**
  * How conflicts resolve. `record` (a scheduler's own rows): the newest evaluation of an
  * eval hash wins (a task rerun because its cached value became invalid replaces it).
