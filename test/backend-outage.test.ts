@@ -240,7 +240,7 @@ describe("database outages (PostgreSQL)", { concurrency: false }, () => {
         new RegExp(`^cannot write to the database ${location}: 2 records not written after `),
       );
       // The backend has failed: no new job starts, and every later flush says so.
-      await assert.rejects(backend.waitForRoom(), DatabaseUnavailableError);
+      await assert.rejects(async () => backend.waitForRoom(), DatabaseUnavailableError);
       await assert.rejects(backend.flush(), /2 records not written/);
     } finally {
       if (!up) await pg.outage.up();

@@ -35,10 +35,11 @@ export class Admission {
   ) {}
 
   /**
-   * Resolves, at once or when there is room, with a function to call when the job is over.
+   * A function to call when the job is over: at once when there is room, else a promise of
+   * it, resolved when there is.
    */
-  enter(): Promise<() => void> {
-    if (this.waiters.length === 0 && this.hasRoom()) return Promise.resolve(this.admit());
+  enter(): (() => void) | Promise<() => void> {
+    if (this.waiters.length === 0 && this.hasRoom()) return this.admit();
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 

@@ -461,10 +461,12 @@ export class Backend {
    * Admits a job that is about to run: at once, unless more than `maxQueuedRows` rows wait
    * to be written, counting what the jobs already admitted will record (the database is
    * down or slow); then when they have drained below it.
-   * @returns a function to call when the job has finished (and recorded its rows).
-   * @throws DatabaseUnavailableError once the backend has given up writing.
+   * @returns a function to call when the job has finished (and recorded its rows), or a
+   *   promise of it when the job waits.
+   * @throws DatabaseUnavailableError (as a rejected promise) once the backend has given up
+   *   writing.
    */
-  waitForRoom(): Promise<() => void> {
+  waitForRoom(): (() => void) | Promise<() => void> {
     if (this.failed) return Promise.reject(this.unavailable());
     return this.admission.enter();
   }

@@ -66,6 +66,8 @@ export class SqliteWriteThread {
   constructor(file: string) {
     this.worker = new (workerThreads().Worker)(codeUrl("backend/sqlite-write-entry.mjs"), {
       workerData: { file },
+      // It holds rows only until written: a small young generation keeps its heap small.
+      resourceLimits: { maxYoungGenerationSizeMb: 6 },
     });
     // Only a write in flight keeps the process alive (see send()).
     this.worker.unref();

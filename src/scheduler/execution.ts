@@ -36,7 +36,7 @@ import type { JobStatusTable } from "./status.ts";
 import type { JobLog } from "./job-log.ts";
 import { submitJob, type SubmitServices } from "./submit.ts";
 import { schedulerTaskBody } from "./scheduler-task.ts";
-import { prepareValue } from "./validity.ts";
+import { prepared, prepareValue } from "./validity.ts";
 import { tagPairs } from "./execution-tags.ts";
 
 /** How an execution was asked to run. */
@@ -309,18 +309,21 @@ export class Execution {
     const task = expr.task;
     const context = mergeContext(scope.context, expr.callOptions.context);
     const upstream = expr.args.map((_, i) => [...(argUpstream?.[i] ?? [])]);
+    // Plain arguments (most calls of a fan-out) are their own values. Here and below, a
+    // step that may finish at once is awaited only when it did not: each await suspends
+    // the call, which a fan-out of tiny tasks pays for in time and memory per job.
+    const evaluated = expr.args.some((arg) => containsExpression(arg))
+      ? await Promise.all(
+          expr.args.map((arg, i) =>
+            this.evaluateFor(arg, { ...scope, upstream: upstream[i] }, context),
+          ),
+        )
+      : expr.args.slice();
     // Registered values are prepared before hashing (a remote File fetches its ETag).
-    const args = (await prepareValue(
-      // Plain arguments (most calls of a fan-out) are their own values.
-      expr.args.some((arg) => containsExpression(arg))
-        ? await Promise.all(
-            expr.args.map((arg, i) =>
-              this.evaluateFor(arg, { ...scope, upstream: upstream[i] }, context),
-            ),
-          )
-        : expr.args.slice(),
-    )) as unknown[];
-    const options = await this.callOptions(expr, scope, context);
+    const preparing = prepared(evaluated);
+    const args = (preparing instanceof Promise ? await preparing : preparing) as unknown[];
+    const callOptions = this.callOptions(expr, scope, context);
+    const options = callOptions instanceof Promise ? await callOptions : callOptions;
     const { exportOptions } = expr.callOptions;
     const childExport = isEmpty(exportOptions)
       ? scope.exportOptions
@@ -385,11 +388,11 @@ export class Execution {
    * ancestors, the call's own, and (for the root call) the run's. An option given as
    * `getContext(...)` is read from the call's context.
    */
-  private async callOptions(
+  private callOptions(
     expr: TaskExpression,
     scope: Scope,
     context: JobContext,
-  ): Promise<TaskOptions> {
+  ): TaskOptions | Promise<TaskOptions> {
     const options: Record<string, unknown> = {
       ...expr.task.taskOptions,
       ...scope.exportOptions,
@@ -397,6 +400,18 @@ export class Execution {
       ...expr.callOptions.options,
       ...(scope.job === undefined ? this.options.rootOptions : {}),
     };
+    for (const key in options) {
+      if (options[key] instanceof Expression) return this.evaluateOptions(options, scope, context);
+    }
+    return options as TaskOptions;
+  }
+
+  /** Options given as expressions, evaluated in place. */
+  private async evaluateOptions(
+    options: Record<string, unknown>,
+    scope: Scope,
+    context: JobContext,
+  ): Promise<TaskOptions> {
     for (const [key, value] of Object.entries(options)) {
       if (value instanceof Expression) options[key] = await this.evaluateFor(value, scope, context);
     }
@@ -490,7 +505,7 @@ export class Execution {
         const submit = (a: unknown[]) =>
           submitJob(this.services, job, task, a, options, () => this.aborted);
         const body = schedulerTaskBody(task); // e.g. subrun (scheduler-task.ts)
-        result = await prepareValue(
+        const returned =
           task === rootTask
             ? await task.func(...args)
             : body
@@ -503,8 +518,9 @@ export class Execution {
                   cache: this.options.cache,
                   submit,
                 })
-              : await submit(args),
-        );
+              : await submit(args);
+        const preparing = prepared(returned);
+        result = preparing instanceof Promise ? await preparing : preparing;
         resultHash = hashValue(result, `result of task "${task.fullname}"`);
         if (job.recorded && this.recordable(result, resultHash, task)) {
           backend.recordEvaluation({
@@ -516,7 +532,8 @@ export class Execution {
         }
         release();
       }
-      const value = await this.evaluate(result, childScope);
+      const evaluating = this.evaluate(result, childScope);
+      const value = evaluating instanceof Promise ? await evaluating : evaluating;
       const children =
         job.children.length === 0
           ? []

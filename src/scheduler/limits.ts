@@ -21,6 +21,9 @@ interface Waiter {
   grant: () => void;
 }
 
+/** What a job without limits gives back. */
+const NOTHING_TO_RELEASE = () => {};
+
 /** The available amounts of every named limit, and the queue of jobs waiting for them. */
 export class LimitPool {
   private readonly available = new Map<string, number>();
@@ -69,14 +72,22 @@ export class LimitPool {
     return amounts;
   }
 
-  /** Waits until the amounts are available, takes them, and returns the function that gives them back. */
-  async acquire(amounts: Map<string, number>): Promise<() => void> {
-    if (amounts.size === 0) return () => {};
+  /**
+   * Takes the amounts and returns the function that gives them back: at once when they are
+   * available, else a promise of it, resolved when they are.
+   */
+  acquire(amounts: Map<string, number>): (() => void) | Promise<() => void> {
+    if (amounts.size === 0) return NOTHING_TO_RELEASE;
     if (this.queue.length > 0 || !this.fits(amounts)) {
-      await new Promise<void>((grant) => this.queue.push({ amounts, grant }));
-    } else {
-      this.take(amounts);
+      return new Promise<void>((grant) => this.queue.push({ amounts, grant })).then(() =>
+        this.releaser(amounts),
+      );
     }
+    this.take(amounts);
+    return this.releaser(amounts);
+  }
+
+  private releaser(amounts: Map<string, number>): () => void {
     let released = false;
     return () => {
       if (released) return;

@@ -27,7 +27,7 @@ export interface SubmitServices {
    * while the database is unreachable) with a function to call when the job is over;
    * rejects when the backend has given up writing.
    */
-  waitForRoom?(): Promise<() => void>;
+  waitForRoom?(): (() => void) | Promise<() => void>;
   /** The run's interruption state: once requested, no job starts and none is retried. */
   interruption?: Interruption;
 }
@@ -49,11 +49,18 @@ export async function submitJob(
   const amounts = limits.normalize(options.limits, task.fullname);
   const executor = getExecutor(options.executor ?? "default");
   // Before its limits: a job held back while the database drains must not hold them.
-  const leave = await services.waitForRoom?.();
-  const release = await limits.acquire(amounts).catch((error) => {
+  // Both are awaited only when they wait (a fan-out's jobs seldom do): each await suspends
+  // the job, which a fan-out of tiny tasks pays for per job.
+  const room = services.waitForRoom?.();
+  const leave = room instanceof Promise ? await room : room;
+  let release: () => void;
+  try {
+    const acquired = limits.acquire(amounts);
+    release = acquired instanceof Promise ? await acquired : acquired;
+  } catch (error) {
     leave?.();
     throw error;
-  });
+  }
   try {
     if (interruption?.signal !== undefined) throw interruption.error(task.fullname, false);
     if (aborted())

@@ -89,7 +89,18 @@ export async function isValueValid(value: unknown): Promise<boolean> {
  * File's and Dir's do.
  */
 export async function prepareValue<T>(value: T): Promise<T> {
-  if (!hasRegistered(value)) return value;
+  return hasRegistered(value) ? prepareRegistered(value) : value;
+}
+
+/**
+ * {@link prepareValue}, synchronous when nothing inside needs preparing: most values of a
+ * fan-out, which then spend no turn of the event loop (and no suspended step) on it.
+ */
+export function prepared<T>(value: T): T | Promise<T> {
+  return hasRegistered(value) ? prepareRegistered(value) : value;
+}
+
+async function prepareRegistered<T>(value: T): Promise<T> {
   const seen = new Set<Expression>();
   const walk = async (v: unknown, depth = 0): Promise<unknown> => {
     if (v === null || typeof v !== "object" || depth > MAX_VALUE_DEPTH) return v;
