@@ -9,9 +9,10 @@
 //    file at its own path (dist/DIR/NAME.js) and loads only when used. Their code goes to
 //    dist/chunks/, the core (see CORE below) into two chunks. A start loads a dozen files
 //    instead of ~134 modules: on Node 22/24 about half of a start went into resolving,
-//    loading and linking them. Kysely (~980 ES
-//    modules) and commander (CommonJS, otherwise lexed at every start) are bundled in; every
-//    other package stays external (native addons, SDKs, tsx, typescript…).
+//    loading and linking them. commander (CommonJS, otherwise lexed at every start) is
+//    bundled in; Kysely (~980 ES modules) goes into a CommonJS file of its own,
+//    dist/vendor/kysely.cjs, loaded on first use; every other package stays external
+//    (native addons, SDKs, tsx, typescript…).
 //    The hand-written .mjs files (module hooks, worker bootstraps) are copied as they are:
 //    their own relative URLs must hold, so bundled code reaches them by URL (codeUrl() in
 //    src/values/package-root.ts, which also tells redun's own stack frames from a workflow's).
@@ -165,7 +166,7 @@ const coreEntries = {
   },
 };
 /** Packages bundled in; every other bare import stays external. */
-const BUNDLED = new Set(["kysely", "commander"]);
+const BUNDLED = new Set(["commander"]);
 const packageName = (specifier) =>
   specifier
     .split("/")
@@ -205,6 +206,19 @@ const bundled = await esbuild.build({
     },
   ],
   metafile: true,
+  logLevel: "warning",
+});
+// Kysely, as one CommonJS file that src/backend/kysely-module.ts loads synchronously on
+// first use (a database handle's `db` is a property): a cached run builds no query, and so
+// loads none of it.
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: [fileURLToPath(import.meta.resolve("kysely"))],
+  outfile: path.join(dist, "vendor", "kysely.cjs"),
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
   logLevel: "warning",
 });
 const contents = {};

@@ -196,7 +196,7 @@ describe("SQLite prepared-statement writes", () => {
     const prepared = await open("prepared.db");
     try {
       assert.ok(prepared.handle.sqlite, "a SQLite file exposes its connection");
-      const writer = new SqliteWriter(connection(prepared), prepared.db);
+      const writer = new SqliteWriter(connection(prepared), () => prepared.db);
       const counts: [number, number][] = [];
       for (const step of STEPS) {
         counts.push([

@@ -231,6 +231,30 @@ return {
     assert.deepEqual(matching(loaded, /\/dist\/executors\/(aws-glue|kubernetes)\//), []);
   });
 
+  test("a cached run on a SQLite file loads no Kysely; making the database does", () => {
+    const database = path.join(project, "kysely-check.db");
+    // Kysely is loaded by require() (dist/vendor/kysely.cjs): the require cache says.
+    const runOnce = `
+const add = redun.task(function add(a, b) { return a + b; }, { namespace: "imports" });
+const scheduler = new redun.Scheduler({
+  log: () => {},
+  backendOptions: { sqlitePath: ${JSON.stringify(database)}, automigrate: true },
+  executorConfigs: { default: { type: "local", options: { mode: "inline" } } },
+});
+const value = await scheduler.run(add(1, 2));
+await scheduler.close();
+const { createRequire } = await import("node:module");
+const kysely = Object.keys(createRequire(import.meta.url).cache).some((file) =>
+  file.endsWith(${JSON.stringify(path.join("dist", "vendor", "kysely.cjs"))}),
+);
+return { value, cached: scheduler.status.totals().CACHED, kysely };
+`;
+    const first = inChild(runOnce).result;
+    assert.deepEqual(first, { value: 3, cached: 0, kysely: true }, "a new database is migrated");
+    const again = inChild(runOnce).result;
+    assert.deepEqual(again, { value: 3, cached: 1, kysely: false });
+  });
+
   test("a configuration naming type = docker loads the docker type (and no AWS SDK)", () => {
     const { loaded, result } = inChild(
       `const configs = { d: { type: "docker", options: { image: "img", scratch: "/tmp/s" } } };\n${RUN_ONE_TASK}`,

@@ -168,7 +168,7 @@ export class Backend {
     this.sqliteWrites = sqlite
       ? new SqliteWritePath(
           sqlite,
-          handle.db,
+          () => handle.db,
           handle.location,
           handle.location === ":memory:"
             ? Infinity
@@ -177,6 +177,7 @@ export class Backend {
       : undefined;
     this.reads = new CacheReads(
       (fn) => this.read(fn),
+      (fn) => this.retrying(fn),
       sqlite ? new SqliteLookups(sqlite) : undefined,
       valueStore,
     );
@@ -222,13 +223,18 @@ export class Backend {
    * Runs a read, retrying it through transient errors (a dropped connection, …).
    * @throws DatabaseUnavailableError when the database stays unreachable past the policy.
    */
-  async read<T>(
-    fn: (db: Kysely<Database>) => Promise<T>,
-    retry: Partial<RetryPolicy> = {},
-  ): Promise<T> {
+  read<T>(fn: (db: Kysely<Database>) => Promise<T>, retry: Partial<RetryPolicy> = {}): Promise<T> {
+    return this.retrying(() => fn(this.db), retry);
+  }
+
+  /**
+   * {@link read} for what reads without Kysely (SQLite statements of its own): Kysely, and
+   * its instance, are made only when a query needs them (see kysely-module.ts).
+   */
+  private async retrying<T>(fn: () => Promise<T>, retry: Partial<RetryPolicy> = {}): Promise<T> {
     const started = performance.now();
     try {
-      return await withRetry(() => fn(this.db), { ...this.retry, ...retry });
+      return await withRetry(fn, { ...this.retry, ...retry });
     } catch (error) {
       if (!isTransientError(error)) throw error;
       throw new DatabaseUnavailableError(
@@ -251,7 +257,7 @@ export class Backend {
     fn: (handle: DatabaseHandle) => Promise<T>,
     retry: Partial<RetryPolicy> = {},
   ): Promise<T> {
-    return exclusiveInProcess(this.handle, () => this.read(() => fn(this.handle), retry));
+    return exclusiveInProcess(this.handle, () => this.retrying(() => fn(this.handle), retry));
   }
 
   /**

@@ -63,20 +63,23 @@ const MISSING = Symbol("missing");
 
 /** Runs a read with the backend's retry policy. */
 type Read = <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
+/** Runs a read that needs no Kysely instance with the backend's retry policy. */
+type ReadDirect = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** The reads the scheduler's cache makes. */
 export class CacheReads {
   constructor(
     private readonly read: Read,
+    private readonly readDirect: ReadDirect,
     private readonly lookups: EvaluationLookups | undefined,
     private readonly valueStore: ValueStore | undefined,
   ) {}
 
   private readonly evaluations = new BatchLoader<CachedEvaluation>(async (evalHashes) => {
     const lookups = this.lookups;
-    const rows = await this.read(async (db) =>
-      lookups ? lookups.evaluations(evalHashes) : evaluationsWithCalls(db, evalHashes),
-    );
+    const rows = lookups
+      ? await this.readDirect(async () => lookups.evaluations(evalHashes))
+      : await this.read((db) => evaluationsWithCalls(db, evalHashes));
     const found = new Map<string, CachedEvaluation>();
     await Promise.all(
       rows.map(async (row) => {

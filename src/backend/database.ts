@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import type SQLiteDatabase from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import type { Kysely } from "kysely";
 import {
   DatabaseConnectionError,
   databaseOpener,
@@ -19,6 +19,7 @@ import {
   type Dialect,
 } from "./connection.ts";
 import type { Database } from "./schema.ts";
+import { kysely } from "./kysely-module.ts";
 
 export {
   DatabaseConnectionError,
@@ -123,14 +124,24 @@ export function openSqlite(file: string, options: { readOnly?: boolean } = {}): 
   return handleOf(sqlite, file);
 }
 
+/** A SQLite handle whose Kysely instance (and Kysely itself) is made on first use. */
 function handleOf(sqlite: SQLiteDatabase.Database, file: string): DatabaseHandle {
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  let db: Kysely<Database> | undefined;
   return {
-    db,
+    get db() {
+      if (!db) {
+        const { Kysely, SqliteDialect } = kysely();
+        db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+      }
+      return db;
+    },
     sqlite,
     dialect: "sqlite",
     location: file,
-    close: () => db.destroy(),
+    close: async () => {
+      if (db) await db.destroy();
+      else sqlite.close();
+    },
   };
 }
 

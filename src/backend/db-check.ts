@@ -5,7 +5,8 @@
  * every job at its execution, every call edge at a recorded call. PostgreSQL keeps its pages
  * consistent itself; its check is the consistency part.
  */
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
+import { sql } from "./kysely-module.ts";
 import type { DatabaseHandle } from "./connection.ts";
 import type { Database } from "./schema.ts";
 

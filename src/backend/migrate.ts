@@ -3,7 +3,9 @@
  * processes never migrate the same database at once.
  */
 import { randomUUID } from "node:crypto";
-import { sql, type Kysely } from "kysely";
+import type { Database as SQLiteConnection } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import { sql } from "./kysely-module.ts";
 import { exclusiveInProcess, type DatabaseHandle } from "./database.ts";
 import { COMPATIBLE_VERSIONS, LATEST_VERSION, MIGRATIONS } from "./migrations/all-migrations.ts";
 import { RedunError } from "../values/errors.ts";
@@ -20,6 +22,18 @@ registerErrorClass(SchemaVersionError);
 
 /** The schema version of a database (0 for an empty one). */
 export async function schemaVersion(handle: DatabaseHandle): Promise<number> {
+  const sqlite = handle.sqlite as SQLiteConnection | undefined;
+  // SQLite: through the driver itself, so that a run whose schema is current loads no Kysely.
+  if (sqlite) {
+    const table = sqlite
+      .prepare("select 1 from sqlite_master where type = 'table' and name = 'redun_version'")
+      .get();
+    if (!table) return 0;
+    const row = sqlite
+      .prepare("select version from redun_version order by id desc limit 1")
+      .get() as { version: number } | undefined;
+    return row ? Number(row.version) : 0;
+  }
   return readVersion(handle.db as Kysely<any>, handle.dialect);
 }
 

@@ -5,7 +5,7 @@
  * opener; `openDatabase` imports it only when such a database is opened.
  */
 import pg from "pg";
-import { Kysely, PostgresDialect } from "kysely";
+import { kysely } from "./kysely-module.ts";
 import {
   DatabaseConnectionError,
   registerDatabaseOpener,
@@ -180,6 +180,7 @@ export async function openPostgres(
     await pool.end().catch(() => {});
     throw new DatabaseConnectionError(connectionMessage(error, target), { cause: error });
   }
+  const { Kysely, PostgresDialect } = kysely();
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

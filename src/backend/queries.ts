@@ -4,7 +4,8 @@
  * its arguments and result, where a value came from, why a call misses the cache, and
  * finding a record by (a prefix of) its id. The same SQL for SQLite and PostgreSQL.
  */
-import { sql, type ExpressionBuilder, type Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely } from "kysely";
+import { sql } from "./kysely-module.ts";
 import type { Database, EntityType } from "./schema.ts";
 import type { StoredValue } from "./value-rows.ts";
 import { decodeForDisplay } from "./opaque-value.ts";

@@ -28,7 +28,7 @@ export class SqliteWritePath {
    */
   constructor(
     sqlite: SQLiteConnection,
-    db: Kysely<Database>,
+    db: () => Kysely<Database>,
     private readonly file: string,
     threadAfterRows: number,
   ) {

@@ -11,7 +11,7 @@ import { claimCallsSqlite, type Claims } from "./call-claims.ts";
 import type { WriteReply, WriteRequest } from "./sqlite-write-thread.ts";
 
 const handle = openSqlite((workerData as { file: string }).file);
-const writer = new SqliteWriter(handle.sqlite as never, handle.db);
+const writer = new SqliteWriter(handle.sqlite as never, () => handle.db);
 const port = parentPort!;
 port.postMessage({ ready: true } satisfies WriteReply);
 

@@ -71,11 +71,12 @@ export class SqliteWriter {
   /**
    * @param sqlite the connection under `db` (writes must go through the same connection:
    *   two connections of one process would lock each other out).
-   * @param db the Kysely instance, used once per statement to compile its SQL.
+   * @param db the Kysely instance, asked for only to compile a statement whose SQL does not
+   *   ship compiled (sqlite-insert-sql.ts), so that writing need not load Kysely.
    */
   constructor(
     private readonly sqlite: SQLiteConnection,
-    private readonly db: Kysely<Database>,
+    private readonly db: () => Kysely<Database>,
   ) {
     // The default 2 MB cache holds a fraction of the indexes a large run writes to: each
     // insert into a random-keyed index would read its page back from the OS.
@@ -86,7 +87,7 @@ export class SqliteWriter {
     const key = statementKey(table, mode);
     let insert = this.inserts.get(key);
     if (!insert) {
-      const sql = SQLITE_INSERT_SQL[key] ?? compileInsert(this.db, table, mode);
+      const sql = SQLITE_INSERT_SQL[key] ?? compileInsert(this.db(), table, mode);
       insert = { statement: this.sqlite.prepare(sql), columns: TABLE_COLUMNS[table] };
       this.inserts.set(key, insert);
     }

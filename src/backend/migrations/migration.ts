@@ -1,5 +1,6 @@
 /** What a migration is, and column types that differ between dialects. */
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
+import { sql } from "../kysely-module.ts";
 import type { Dialect } from "../database.ts";
 
 /** One schema version. */
