@@ -23,9 +23,9 @@ export interface SubmitServices {
   /** Warnings (a retried job, a database that stopped answering). */
   log(line: string): void;
   /**
-   * Resolves when the provenance backend has room for another job's records (backpressure
-   * while the database is unreachable) with a function to call when the job is over;
-   * rejects when the backend has given up writing.
+   * A function to call when the job is over, once the provenance backend has room for
+   * another job's records (backpressure while the database is unreachable): at once when
+   * it has, else a promise of it; a rejected promise once the backend has given up writing.
    */
   waitForRoom?(): (() => void) | Promise<() => void>;
   /** The run's interruption state: once requested, no job starts and none is retried. */

@@ -89,7 +89,7 @@ export async function isValueValid(value: unknown): Promise<boolean> {
  * File's and Dir's do.
  */
 export async function prepareValue<T>(value: T): Promise<T> {
-  return hasRegistered(value) ? prepareRegistered(value) : value;
+  return prepared(value);
 }
 
 /**
