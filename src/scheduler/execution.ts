@@ -38,6 +38,7 @@ import { submitJob, type SubmitServices } from "./submit.ts";
 import { schedulerTaskBody } from "./scheduler-task.ts";
 import { prepared, prepareValue } from "./validity.ts";
 import { tagPairs } from "./execution-tags.ts";
+import { cacheScopeOf, callOptions } from "./call-options.ts";
 
 /** How an execution was asked to run. */
 export interface ExecutionOptions {
@@ -322,8 +323,10 @@ export class Execution {
     // Registered values are prepared before hashing (a remote File fetches its ETag).
     const preparing = prepared(evaluated);
     const args = (preparing instanceof Promise ? await preparing : preparing) as unknown[];
-    const callOptions = this.callOptions(expr, scope, context);
-    const options = callOptions instanceof Promise ? await callOptions : callOptions;
+    const optionsOrPromise = callOptions(expr, scope, this.options.rootOptions, (value) =>
+      this.evaluateFor(value, scope, context),
+    );
+    const options = optionsOrPromise instanceof Promise ? await optionsOrPromise : optionsOrPromise;
     const { exportOptions } = expr.callOptions;
     const childExport = isEmpty(exportOptions)
       ? scope.exportOptions
@@ -338,7 +341,7 @@ export class Execution {
       : argsHash;
     const evalHash = hashParts(["eval", task.hash, evalArgsHash]);
     const prov = scope.prov && options.prov !== false;
-    const cacheScope = this.cacheScope(options, prov);
+    const cacheScope = cacheScopeOf(options, prov, this.options.cache);
 
     // One call reached again from the same job is one call site, one job; reached from
     // another job, it is shared (CSE) and that call site gets a job of its own.
@@ -384,41 +387,6 @@ export class Execution {
   }
 
   /**
-   * The options of a call, lowest to highest precedence: the task's, those exported by
-   * ancestors, the call's own, and (for the root call) the run's. An option given as
-   * `getContext(...)` is read from the call's context.
-   */
-  private callOptions(
-    expr: TaskExpression,
-    scope: Scope,
-    context: JobContext,
-  ): TaskOptions | Promise<TaskOptions> {
-    const options: Record<string, unknown> = {
-      ...expr.task.taskOptions,
-      ...scope.exportOptions,
-      ...expr.callOptions.exportOptions,
-      ...expr.callOptions.options,
-      ...(scope.job === undefined ? this.options.rootOptions : {}),
-    };
-    for (const key in options) {
-      if (options[key] instanceof Expression) return this.evaluateOptions(options, scope, context);
-    }
-    return options as TaskOptions;
-  }
-
-  /** Options given as expressions, evaluated in place. */
-  private async evaluateOptions(
-    options: Record<string, unknown>,
-    scope: Scope,
-    context: JobContext,
-  ): Promise<TaskOptions> {
-    for (const [key, value] of Object.entries(options)) {
-      if (value instanceof Expression) options[key] = await this.evaluateFor(value, scope, context);
-    }
-    return options as TaskOptions;
-  }
-
-  /**
    * A call site whose call is already in progress (CSE). It gets a job of its own, recorded
    * as CACHED with the shared call's hash, as in Python redun.
    */
@@ -446,13 +414,6 @@ export class Execution {
         throw error;
       },
     );
-  }
-
-  private cacheScope(options: TaskOptions, prov: boolean): CacheScope {
-    let scope: CacheScope = options.cacheScope ?? (options.cache === false ? "cse" : "backend");
-    if (options.cache === false && scope === "backend") scope = "cse";
-    if ((!this.options.cache || !prov) && scope === "backend") scope = "cse";
-    return scope;
   }
 
   private async runJob(job: Job, call: PendingCall): Promise<CallResult> {
