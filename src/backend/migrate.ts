@@ -20,41 +20,39 @@ export class SchemaVersionError extends RedunError {
 }
 registerErrorClass(SchemaVersionError);
 
+/**
+ * Whether the version table exists, by dialect: one catalog lookup (Kysely's introspection
+ * would read every table's columns, a good part of a cached run's start).
+ */
+const VERSION_TABLE_SQL = {
+  sqlite: "select 1 from sqlite_master where type = 'table' and name = 'redun_version'",
+  postgresql:
+    "select 1 from information_schema.tables " +
+    "where table_schema = current_schema() and table_name = 'redun_version'",
+};
+/** The newest recorded version. */
+const VERSION_SQL = "select version from redun_version order by id desc limit 1";
+
 /** The schema version of a database (0 for an empty one). */
 export async function schemaVersion(handle: DatabaseHandle): Promise<number> {
   const sqlite = handle.sqlite as SQLiteConnection | undefined;
   // SQLite: through the driver itself, so that a run whose schema is current loads no Kysely.
   if (sqlite) {
-    const table = sqlite
-      .prepare("select 1 from sqlite_master where type = 'table' and name = 'redun_version'")
-      .get();
-    if (!table) return 0;
-    const row = sqlite
-      .prepare("select version from redun_version order by id desc limit 1")
-      .get() as { version: number } | undefined;
+    if (!sqlite.prepare(VERSION_TABLE_SQL.sqlite).get()) return 0;
+    const row = sqlite.prepare(VERSION_SQL).get() as { version: number } | undefined;
     return row ? Number(row.version) : 0;
   }
   return readVersion(handle.db as Kysely<any>, handle.dialect);
 }
 
-/**
- * Whether the version table exists: one catalog lookup (Kysely's introspection would read
- * every table's columns, a good part of a cached run's start).
- */
 async function hasVersionTable(db: Kysely<any>, dialect: string): Promise<boolean> {
-  const query =
-    dialect === "sqlite"
-      ? sql`select 1 from sqlite_master where type = 'table' and name = 'redun_version'`
-      : sql`select 1 from information_schema.tables
-            where table_schema = current_schema() and table_name = 'redun_version'`;
-  return (await query.execute(db)).rows.length > 0;
+  const query = dialect === "sqlite" ? VERSION_TABLE_SQL.sqlite : VERSION_TABLE_SQL.postgresql;
+  return (await sql.raw(query).execute(db)).rows.length > 0;
 }
 
 async function readVersion(db: Kysely<any>, dialect: string): Promise<number> {
   if (!(await hasVersionTable(db, dialect))) return 0;
-  const { rows } = await sql<{ version: number }>`
-    select version from redun_version order by id desc limit 1
-  `.execute(db);
+  const { rows } = await sql.raw<{ version: number }>(VERSION_SQL).execute(db);
   return rows[0] ? Number(rows[0].version) : 0;
 }
 
