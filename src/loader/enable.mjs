@@ -9,25 +9,9 @@
 // then the hooks go in. Node 22.15+ offers same-thread hooks (module.registerHooks), which
 // tsx uses there, and so do we.
 import module from "node:module";
+import { esbuildRedirect, redirectSync } from "./esbuild-redirect.mjs";
 
 let enabled = false;
-
-/**
- * A resolve hook for tsx's import of esbuild (Node 22.15+, same-thread hooks): it gets
- * esbuild-lazy.mjs, which loads esbuild only when tsx first transforms a file (a cached start
- * never does).
- */
-function esbuildLazily() {
-  // tsx's own folder (its ESM API is dist/esm/api/index.mjs), and the esbuild it imports.
-  const tsxRoot = new URL("../../../", import.meta.resolve("tsx/esm/api")).href;
-  const esbuild = module.createRequire(tsxRoot).resolve("esbuild");
-  const url = new URL(`./esbuild-lazy.mjs?main=${encodeURIComponent(esbuild)}`, import.meta.url)
-    .href;
-  return (specifier, context, nextResolve) =>
-    specifier === "esbuild" && context.parentURL?.startsWith(tsxRoot)
-      ? { url, format: "module", shortCircuit: true }
-      : nextResolve(specifier, context);
-}
 
 /**
  * Registers TypeScript support once per thread, after importing `preload` (module URLs)
@@ -38,7 +22,9 @@ export async function enableTypeScript(preload = []) {
   enabled = true;
   for (const url of preload) await import(url);
   if (typeof module.registerHooks === "function") {
-    module.registerHooks({ resolve: esbuildLazily() });
+    module.registerHooks({ resolve: redirectSync(esbuildRedirect()) });
+  } else {
+    module.register("./esbuild-redirect.mjs", import.meta.url, { data: esbuildRedirect() });
   }
   const { register: registerTsx } = await import("tsx/esm/api");
   registerTsx();
