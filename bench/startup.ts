@@ -4,11 +4,13 @@
  * a cached one-task `redun run` should stay within 1.5× of it). Runs on this Node and on
  * every other Node line that CI has installed (scripts/test-other-nodes.sh caches them in
  * /var/cache/redun-ci with dependencies built for them). Uses the compiled package (dist/).
+ * On each Node line it also runs the 10k fan-out through `redun run` (bench/workflow.ts),
+ * cold and cached, as the scheduler bench (bench/run.ts) does on this Node only.
  *
- *   node --import tsx bench/startup.ts [RUNS]     # default 7 runs each; medians reported
+ *   node --import tsx bench/startup.ts [RUNS] [FANOUT_RUNS]
+ *     # default 7 runs of each start-up, 5 of each fan-out; medians (and ranges) reported
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,6 +20,8 @@ import SQLite from "better-sqlite3";
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CACHE = process.env.REDUN_CI_CACHE ?? "/var/cache/redun-ci";
 const RUNS = Number(process.argv[2] ?? 7);
+const FANOUT_RUNS = Number(process.argv[3] ?? 5);
+const FANOUT_SIZE = 10_000;
 
 /** A Node binary and the node_modules built for it. */
 interface Runtime {
@@ -30,24 +34,18 @@ function runtimes(): Runtime[] {
   const found: Runtime[] = [
     { node: process.execPath, version: process.version, modules: path.join(REPO, "node_modules") },
   ];
-  const lockHash = createHash("sha256")
-    .update(fs.readFileSync(path.join(REPO, "package-lock.json")))
-    .digest("hex")
-    .slice(0, 16);
   for (const entry of fs.existsSync(CACHE) ? fs.readdirSync(CACHE).sort() : []) {
     const node = path.join(CACHE, entry, "node_modules", "node", "bin", "node");
     if (!entry.startsWith("node-") || !fs.existsSync(node)) continue;
     const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
-    // Dependencies built for this lockfile, else the newest built for this Node (a changed
-    // lockfile mostly changes dev tools; the start-up path is the same).
-    const built = fs
+    // The dependencies built last for this Node (scripts/test-other-nodes.sh keeps one
+    // build per Node line: the current lockfile's, once CI has run).
+    const modules = fs
       .readdirSync(CACHE)
       .filter((e) => e.startsWith(`modules-${version}-`))
       .map((e) => path.join(CACHE, e, "node_modules"))
       .filter((m) => fs.existsSync(m))
-      .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
-    const exact = path.join(CACHE, `modules-${version}-${lockHash}`, "node_modules");
-    const modules = built.includes(exact) ? exact : built[0];
+      .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
     if (modules) found.push({ node, version, modules });
     else console.error(`${version}: skipped, no dependencies built for it (run .ci/run)`);
   }
@@ -74,6 +72,7 @@ function project(runtime: Runtime): string {
       "export const inc = task(function inc(x: number): number {\n  return x + 1;\n});\n" +
       "export const stamp = task(function stamp(x: number): number {\n  return Date.now();\n});\n",
   );
+  fs.copyFileSync(path.join(REPO, "bench", "workflow.ts"), path.join(dir, "fanout.ts"));
   fs.mkdirSync(path.join(dir, ".redun"));
   fs.writeFileSync(
     path.join(dir, ".redun", "redun.ini"),
@@ -148,6 +147,71 @@ function firstJob(node: string, bin: string, cwd: string): { fromStart: number; 
   return { fromStart: median(fromStart), fromRun: median(fromRun) };
 }
 
+/** Medians and ranges of a list of numbers, as `median (min–max)`. */
+function spread(values: number[], digits: number): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!.toFixed(digits);
+  return `${median} (${sorted[0]!.toFixed(digits)}–${sorted.at(-1)!.toFixed(digits)})`;
+}
+
+/**
+ * The 10k fan-out through `redun run`, cold (a new database each time) then cached: wall
+ * seconds of the whole command, and its peak RSS (MB, worker threads included) as
+ * bench/usage.mjs reports it.
+ */
+function fanout(node: string, bin: string, cwd: string) {
+  const config = path.join(cwd, "fanout-config");
+  const db = path.join(cwd, "fanout.db");
+  fs.mkdirSync(config, { recursive: true });
+  fs.writeFileSync(
+    path.join(config, "redun.ini"),
+    `[backend]\ndb_uri = sqlite:///${db}\n[scheduler]\njob_status_interval = 0\n` +
+      "[executors.default]\ntype = local\nmode = thread\n",
+  );
+  const usageFile = path.join(cwd, "usage.json");
+  const once = () => {
+    const started = performance.now();
+    const result = spawnSync(
+      node,
+      [
+        "--import",
+        path.join(REPO, "bench", "usage.mjs"),
+        bin,
+        "--config",
+        config,
+        "run",
+        "fanout.ts",
+        "fanout",
+        "--n",
+        String(FANOUT_SIZE),
+      ],
+      { cwd, env: { ...process.env, REDUN_BENCH_USAGE: usageFile }, stdio: "ignore" },
+    );
+    if (result.status !== 0) throw new Error(`redun run fanout exited with ${result.status}`);
+    const { maxRssMB } = JSON.parse(fs.readFileSync(usageFile, "utf8")) as { maxRssMB: number };
+    return { seconds: (performance.now() - started) / 1000, maxRssMB };
+  };
+  const cold: { seconds: number; maxRssMB: number }[] = [];
+  const cached: { seconds: number; maxRssMB: number }[] = [];
+  for (let i = 0; i <= FANOUT_RUNS; i++) {
+    for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(db + suffix, { force: true });
+    const first = once();
+    const second = once();
+    if (i === 0) continue; // the first run warms caches (tsx's, Node's compile cache)
+    cold.push(first);
+    cached.push(second);
+  }
+  const describe = (runs: { seconds: number; maxRssMB: number }[]) =>
+    `${spread(
+      runs.map((r) => r.seconds),
+      2,
+    )} s, ${spread(
+      runs.map((r) => r.maxRssMB),
+      0,
+    )} MB`;
+  return { cold: describe(cold), cached: describe(cached) };
+}
+
 const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 console.log(`start-up, median of ${RUNS} runs; load average ${load}; ${os.cpus().length} CPUs`);
 for (const runtime of runtimes()) {
@@ -177,6 +241,11 @@ for (const runtime of runtimes()) {
       `  first job on a thread worker   ${(first.fromStart / 1000).toFixed(3)} s after the ` +
         `command started, ${(first.fromRun / 1000).toFixed(3)} s after its run started`,
     );
+    if (FANOUT_RUNS > 0) {
+      const runs = fanout(runtime.node, bin, dir);
+      console.log(`  redun run fan-out 10k, cold     ${runs.cold}`);
+      console.log(`  same, cached                   ${runs.cached}`);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
