@@ -12,13 +12,20 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeProject, redun } from "./helpers/cli.ts";
 
-/** Preloaded into the command: writes, as it exits, whether esbuild was loaded. */
+/**
+ * Preloaded into the command: writes, as it exits, whether esbuild was loaded and how many
+ * diagnostic reports were made (better-sqlite3 13 makes one to tell musl from glibc when
+ * it has to find its prebuilt addon itself: some 2 ms).
+ */
 const PROBE = `
 import fs from "node:fs";
 import module from "node:module";
+let reports = 0;
+const getReport = process.report.getReport.bind(process.report);
+process.report.getReport = (...args) => (reports++, getReport(...args));
 process.on("exit", () => {
   const esbuild = Object.keys(module._cache ?? {}).some((file) => file.includes("/esbuild/"));
-  fs.writeFileSync(process.env.PROBE_OUT, JSON.stringify({ esbuild }));
+  fs.writeFileSync(process.env.PROBE_OUT, JSON.stringify({ esbuild, reports }));
 });
 `;
 
@@ -47,6 +54,8 @@ describe("redun run start-up", () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  // Nor does it make a diagnostic report: the SQLite driver's addon is found directly
+  // (backend/database.ts), on Node 24 a prebuilt one (better-sqlite3 13).
   test("loads esbuild to transform a new workflow file, not to rerun it", () => {
     const run = () => {
       const out = path.join(dir, "probe.json");
@@ -58,15 +67,15 @@ describe("redun run start-up", () => {
       });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout.trim(), "42");
-      return JSON.parse(fs.readFileSync(out, "utf8")) as { esbuild: boolean };
+      return JSON.parse(fs.readFileSync(out, "utf8")) as { esbuild: boolean; reports: number };
     };
     assert.deepEqual(
       run(),
-      { esbuild: SAME_THREAD_HOOKS },
+      { esbuild: SAME_THREAD_HOOKS, reports: 0 },
       SAME_THREAD_HOOKS
         ? "the first run transforms the workflow on the command's thread"
         : "Node 20 transforms on the hooks thread: the command's thread has no use for esbuild",
     );
-    assert.deepEqual(run(), { esbuild: false }, "the rerun reads tsx's cache");
+    assert.deepEqual(run(), { esbuild: false, reports: 0 }, "the rerun reads tsx's cache");
   });
 });

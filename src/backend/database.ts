@@ -68,15 +68,33 @@ function sqliteConstructor(): NonNullable<typeof sqliteDriver> {
     process.env.SQLITE_USE_URI ??= "1";
     const require = createRequire(import.meta.url);
     const Database = require("better-sqlite3") as typeof SQLiteDatabase;
-    const built = path.join(
-      path.dirname(require.resolve("better-sqlite3/package.json")),
-      "build",
-      "Release",
-      "better_sqlite3.node",
-    );
-    sqliteDriver = { Database, addon: fs.existsSync(built) ? built : undefined };
+    const root = path.dirname(require.resolve("better-sqlite3/package.json"));
+    const built = path.join(root, "build", "Release", "better_sqlite3.node");
+    sqliteDriver = { Database, addon: fs.existsSync(built) ? built : prebuiltAddon(root) };
   }
   return sqliteDriver;
+}
+
+/**
+ * The prebuilt addon better-sqlite3 13+ ships for this platform, when the C library is
+ * known. Left to itself the driver tells musl from glibc by generating a diagnostic report
+ * (`process.report.getReport()`, some 2 ms of every start); `ldd` names its C library.
+ * Undefined when unsure: the driver then looks itself.
+ */
+function prebuiltAddon(root: string): string | undefined {
+  let platform: string = process.platform;
+  if (platform === "linux") {
+    let ldd = "";
+    try {
+      ldd = fs.readFileSync("/usr/bin/ldd", "utf8");
+    } catch {
+      return undefined;
+    }
+    if (ldd.includes("musl")) platform = "linuxmusl";
+    else if (!/GNU C Library|GLIBC/.test(ldd)) return undefined;
+  }
+  const file = path.join(root, "prebuilds", `${platform}-${process.arch}.node`);
+  return fs.existsSync(file) ? file : undefined;
 }
 
 /**
