@@ -2,10 +2,10 @@
 // transforms a file (a cached start never does). esbuild is a large CommonJS file: importing
 // it costs some 20 ms, and on Node 20 Node's CommonJS lexer, which scans it for its exports,
 // gets hot enough that V8 compiles it with its optimizing compiler (tens of milliseconds on
-// another core, in each thread that loads tsx). enable.mjs registers this hook before tsx:
-// same-thread hooks on Node 22.15+ (`redirectSync`), and on Node 20 a hooks thread of its own
-// (`initialize` and `resolve`), where hooks registered first also serve the hooks registered
-// after them, tsx's included.
+// another core, in each thread that loads tsx). enable.mjs registers this hook before tsx's:
+// as a same-thread hook on Node 22.15+ (`redirectSync`), and through module.register before
+// that (`initialize` and `resolve`, on the hooks thread), where the hooks registered first
+// also resolve the imports of the hook modules registered after them, tsx's included.
 import module from "node:module";
 
 /** tsx's folder, and the URL that stands in for the esbuild it imports. */
