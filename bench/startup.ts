@@ -103,9 +103,8 @@ function measure(node: string, args: string[], cwd: string): { seconds: number; 
     env: { ...env, RSS_OUT: rssFile },
     stdio: "ignore",
   });
-  times.sort((a, b) => a - b);
   return {
-    seconds: times[Math.floor(times.length / 2)]!,
+    seconds: median(times),
     rssMB: Math.round(Number(fs.readFileSync(rssFile, "utf8")) / 1024),
   };
 }
@@ -143,15 +142,24 @@ function firstJob(node: string, bin: string, cwd: string): { fromStart: number; 
   } finally {
     db.close();
   }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return { fromStart: median(fromStart), fromRun: median(fromRun) };
 }
 
-/** Medians and ranges of a list of numbers, as `median (min–max)`. */
+/** The median of a list of numbers (the upper one of an even count). */
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
+/** A list of numbers as `median (min–max)`. */
 function spread(values: number[], digits: number): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!.toFixed(digits);
-  return `${median} (${sorted[0]!.toFixed(digits)}–${sorted.at(-1)!.toFixed(digits)})`;
+  const [min, max] = [Math.min(...values), Math.max(...values)];
+  return `${median(values).toFixed(digits)} (${min.toFixed(digits)}–${max.toFixed(digits)})`;
+}
+
+/** One run of a command: its wall seconds and peak RSS. */
+interface Usage {
+  seconds: number;
+  maxRssMB: number;
 }
 
 /**
@@ -169,7 +177,7 @@ function fanout(node: string, bin: string, cwd: string) {
       "[executors.default]\ntype = local\nmode = thread\n",
   );
   const usageFile = path.join(cwd, "usage.json");
-  const once = () => {
+  const once = (): Usage => {
     const started = performance.now();
     const result = spawnSync(
       node,
@@ -191,8 +199,8 @@ function fanout(node: string, bin: string, cwd: string) {
     const { maxRssMB } = JSON.parse(fs.readFileSync(usageFile, "utf8")) as { maxRssMB: number };
     return { seconds: (performance.now() - started) / 1000, maxRssMB };
   };
-  const cold: { seconds: number; maxRssMB: number }[] = [];
-  const cached: { seconds: number; maxRssMB: number }[] = [];
+  const cold: Usage[] = [];
+  const cached: Usage[] = [];
   for (let i = 0; i <= FANOUT_RUNS; i++) {
     for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(db + suffix, { force: true });
     const first = once();
@@ -201,7 +209,7 @@ function fanout(node: string, bin: string, cwd: string) {
     cold.push(first);
     cached.push(second);
   }
-  const describe = (runs: { seconds: number; maxRssMB: number }[]) =>
+  const describe = (runs: Usage[]) =>
     `${spread(
       runs.map((r) => r.seconds),
       2,
