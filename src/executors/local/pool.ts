@@ -63,6 +63,14 @@ interface PoolWorker {
   reclaiming: boolean;
 }
 
+/**
+ * The job a worker is running, if any. (Reading `jobs[0]` of an empty array would do, but
+ * V8 drops its optimized code for a function each time a read goes past an array's end.)
+ */
+function runningJob(worker: PoolWorker): Pending | undefined {
+  return worker.jobs.length > 0 ? worker.jobs[0] : undefined;
+}
+
 interface Pending {
   message: Omit<RunMessage, "id">;
   limits?: JobLimits;
@@ -134,7 +142,8 @@ export class WorkerPool {
     for (const depth of jobsAreShort ? [1, deep] : [1]) {
       for (const worker of this.workers) {
         // Nothing more behind a job a growth check found running: it may be long.
-        if (depth > 1 && (worker.reclaiming || (worker.jobs[0]?.growthChecks ?? 0) > 0)) continue;
+        if (depth > 1 && (worker.reclaiming || (runningJob(worker)?.growthChecks ?? 0) > 0))
+          continue;
         while (this.queue.length > 0 && worker.ready && worker.jobs.length < depth) {
           if (depth > 1 && this.queue.length <= this.idleCapacity()) break;
           this.assign(worker, this.queue.shift()!);
@@ -143,7 +152,7 @@ export class WorkerPool {
     }
     if (growthCheck) {
       for (const worker of this.workers) {
-        const running = worker.jobs[0];
+        const running = runningJob(worker);
         if (running && ++running.growthChecks >= 2) this.reclaim(worker);
       }
     }
@@ -170,7 +179,7 @@ export class WorkerPool {
       // checks the event loop has read the replies that came, so that job really is long,
       // whereas its age alone may be the scheduler's own delay in reading a reply), or
       // queued work that outlasts a worker's start while the workers are kept busy.
-      if ([...this.workers].some((w) => (w.jobs[0]?.growthChecks ?? 0) >= 2)) return true;
+      if ([...this.workers].some((w) => (runningJob(w)?.growthChecks ?? 0) >= 2)) return true;
       return (
         this.measuredJobs >= SETTLED_AFTER_JOBS &&
         this.recentBusyMs >= BUSY_SHARE * (this.recentBusyMs + this.recentIdleMs) &&
@@ -186,7 +195,7 @@ export class WorkerPool {
     let oldest = Infinity;
     let allWarm = true;
     for (const w of this.workers) {
-      const running = w.jobs[0];
+      const running = runningJob(w);
       if (!w.ready || !running) return false;
       allWarm &&= w.warm;
       oldest = Math.min(oldest, now - running.sentAt!);
@@ -275,7 +284,8 @@ export class WorkerPool {
         }
         worker.warm = true;
         // The next queued job starts now on the worker: its clock starts now too.
-        if (worker.jobs[0]) worker.jobs[0].sentAt = Date.now();
+        const next = runningJob(worker);
+        if (next) next.sentAt = Date.now();
         job?.resolve(reply);
       }
       this.dispatch();
@@ -309,7 +319,7 @@ export class WorkerPool {
 
   /** A job past its timeout: it fails, its worker is stopped and replaced. */
   private timeOut(worker: PoolWorker, job: Pending): void {
-    if (worker.jobs[0] !== job || !this.workers.delete(worker)) return;
+    if (runningJob(worker) !== job || !this.workers.delete(worker)) return;
     const [, ...waiting] = worker.jobs.splice(0);
     job.reject(job.limits!.timedOut());
     for (const next of waiting) this.queue.push(next);
