@@ -65,7 +65,8 @@ interface PoolWorker {
 
 /**
  * The job a worker is running, if any. (Reading `jobs[0]` of an empty array would do, but
- * V8 drops its optimized code for a function each time a read goes past an array's end.)
+ * the first read past an array's end in a function V8 has optimized throws that optimized
+ * code away, to be compiled again on another core.)
  */
 function runningJob(worker: PoolWorker): Pending | undefined {
   return worker.jobs.length > 0 ? worker.jobs[0] : undefined;
