@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { Database as SQLiteConnection } from "better-sqlite3";
 import type { Kysely } from "kysely";
 import { sql } from "./kysely-module.ts";
+import type { Dialect } from "./connection.ts";
 import { exclusiveInProcess, type DatabaseHandle } from "./database.ts";
 import { COMPATIBLE_VERSIONS, LATEST_VERSION, MIGRATIONS } from "./migrations/all-migrations.ts";
 import { RedunError } from "../values/errors.ts";
@@ -24,7 +25,7 @@ registerErrorClass(SchemaVersionError);
  * Whether the version table exists, by dialect: one catalog lookup (Kysely's introspection
  * would read every table's columns, a good part of a cached run's start).
  */
-const VERSION_TABLE_SQL = {
+const VERSION_TABLE_SQL: Record<Dialect, string> = {
   sqlite: "select 1 from sqlite_master where type = 'table' and name = 'redun_version'",
   postgresql:
     "select 1 from information_schema.tables " +
@@ -45,12 +46,11 @@ export async function schemaVersion(handle: DatabaseHandle): Promise<number> {
   return readVersion(handle.db as Kysely<any>, handle.dialect);
 }
 
-async function hasVersionTable(db: Kysely<any>, dialect: string): Promise<boolean> {
-  const query = dialect === "sqlite" ? VERSION_TABLE_SQL.sqlite : VERSION_TABLE_SQL.postgresql;
-  return (await sql.raw(query).execute(db)).rows.length > 0;
+async function hasVersionTable(db: Kysely<any>, dialect: Dialect): Promise<boolean> {
+  return (await sql.raw(VERSION_TABLE_SQL[dialect]).execute(db)).rows.length > 0;
 }
 
-async function readVersion(db: Kysely<any>, dialect: string): Promise<number> {
+async function readVersion(db: Kysely<any>, dialect: Dialect): Promise<number> {
   if (!(await hasVersionTable(db, dialect))) return 0;
   const { rows } = await sql.raw<{ version: number }>(VERSION_SQL).execute(db);
   return rows[0] ? Number(rows[0].version) : 0;
